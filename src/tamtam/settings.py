@@ -1,0 +1,247 @@
+"""Settings from the environment (TAMTAM_*), parsed strictly.
+
+Embedded mode (default): SQLite in WAL mode, workers in the `tamtam run` process group.
+Scale-out mode: TAMTAM_DATABASE_URL=postgres://… and TAMTAM_BROKER_URL=redis://…
+The mode is chosen here from the environment, never by editing code.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    """A setting, also readable from NAME_FILE so secrets can come from files (systemd credentials)."""
+    file_path = os.environ.get(f"TAMTAM_{name}_FILE")
+    if file_path:
+        return Path(file_path).read_text(encoding="utf-8").strip()
+    return os.environ.get(f"TAMTAM_{name}", default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(f"TAMTAM_{name}")
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"TAMTAM_{name}: expected a boolean (true/false), got {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(f"TAMTAM_{name}")
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"TAMTAM_{name}: expected an integer, got {raw!r}") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(f"TAMTAM_{name}")
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+DATA_DIR = Path(env_str("DATA_DIR", str(PROJECT_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _persistent_secret(filename: str, nbytes: int) -> str:
+    """A random secret generated once and kept in the data dir (mode 0600), for the embedded mode."""
+    path = DATA_DIR / filename
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    value = secrets.token_urlsafe(nbytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value)
+    return value
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY") or _persistent_secret("secret_key", 50)
+# Key for AES-GCM encryption of channel credentials: 32 bytes, urlsafe base64. Separate from
+# SECRET_KEY so that rotating session signing does not make credentials unreadable.
+ENCRYPTION_KEY = env_str("ENCRYPTION_KEY") or _persistent_secret("encryption_key", 32)
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "axes",
+    "tamtam.work",
+    "tamtam.accounts",
+    "tamtam.strategy",
+    "tamtam.networks",
+    "tamtam.channels",
+    "tamtam.publishing",
+    "tamtam.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tamtam.accounts.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "tamtam.urls"
+WSGI_APPLICATION = "tamtam.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "tamtam.web.context_processors.workspace",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tamtam.sqlite3'}")
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run during a write; IMMEDIATE transactions take the write lock up front so
+    # two writers never deadlock on a lock upgrade; the busy timeout rides out short write bursts.
+    _db["OPTIONS"] = {
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
+        "transaction_mode": "IMMEDIATE",
+        "init_command": (
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+            "PRAGMA cache_size=-20000;PRAGMA temp_store=MEMORY;"
+        ),
+    }
+    _db["CONN_MAX_AGE"] = 0 if env_bool("SQLITE_SHORT_CONNECTIONS", False) else None
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    _db.setdefault("OPTIONS", {})
+DATABASES = {"default": _db}
+if os.environ.get("TAMTAM_TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TAMTAM_TEST_DATABASE_NAME"]}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Work engine ------------------------------------------------------------------------------
+BROKER_URL = env_str("BROKER_URL")  # empty: embedded mode, workers poll the database
+WORK_LEASE_SECONDS = env_int("WORK_LEASE_SECONDS", 60)
+WORK_POLL_MS = env_int("WORK_POLL_MS", 200)
+WORK_CONCURRENCY = env_int("WORK_CONCURRENCY", 32)
+WORK_MAX_ATTEMPTS = env_int("WORK_MAX_ATTEMPTS", 8)
+EMBEDDED_WORKERS = env_int("EMBEDDED_WORKERS", 1)
+
+# --- Security -----------------------------------------------------------------------------------
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", BASE_URL.startswith("https://"))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_AGE_SECONDS", 14 * 24 * 3600)
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-free meta tag; this stays default
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Login throttling: lock a username+address pair after repeated failures (django-axes).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+AXES_ENABLED = env_bool("LOGIN_THROTTLING", True)
+
+# --- i18n ---------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+# --- Static and media ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+# Front-end packages are installed from npm by the setup step into node_modules/ and served from
+# there; nothing third-party is copied into the repository.
+NODE_MODULES_DIR = Path(env_str("NODE_MODULES_DIR", str(PROJECT_DIR / "node_modules")))
+STATICFILES_DIRS = [("vendor", NODE_MODULES_DIR)] if NODE_MODULES_DIR.is_dir() else []
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_DIR", str(DATA_DIR / "media")))
+MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 512 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- E-mail -------------------------------------------------------------------------------------
+EMAIL_HOST = env_str("SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("SMTP_PORT", 25)
+EMAIL_HOST_USER = env_str("SMTP_USER")
+EMAIL_HOST_PASSWORD = env_str("SMTP_PASSWORD")
+EMAIL_USE_TLS = env_bool("SMTP_STARTTLS", False)
+DEFAULT_FROM_EMAIL = env_str("MAIL_FROM", "tamtam@localhost")
+
+# --- Sandbox network ----------------------------------------------------------------------------
+# The simulated network keeps its own "remote" state in a separate SQLite file, like a real server
+# would, so that a crashed worker cannot roll back what the network already received.
+SANDBOX_DB_PATH = Path(env_str("SANDBOX_DB", str(DATA_DIR / "sandbox.sqlite3")))
+
+# --- Logging: never log secrets; request bodies are not logged at all -----------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}, "django.db.backends": {"level": "WARNING"}},
+}
+
+NINJA_PAGINATION_PER_PAGE = 50

@@ -28,6 +28,8 @@ def _isolated_sandbox(tmp_path: Path, settings) -> None:  # type: ignore[no-unty
     settings.SANDBOX_DB_PATH = tmp_path / "sandbox.sqlite3"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.AXES_ENABLED = False
+    # Fast hashing in tests: password strength is Django's job, not what these tests measure.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def audit(
         actor=user,
         actor_label=actor_label or (user.get_username() if user else "system"),
         action=action,
-        object_type=obj._meta.model_name if obj is not None else "",
+        object_type=(obj._meta.model_name or "") if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         summary=summary[:300],
         data=data,

@@ -54,7 +54,9 @@ def check_daily_cap(channel: Channel, when: datetime, exclude_target_id: int | N
     start, end = timeutil.local_day_bounds(day, tz)
     taken = PostTarget.objects.filter(
         channel=channel, state__in=CAP_STATES, scheduled_at__gte=start, scheduled_at__lt=end
-    ).exclude(pk=exclude_target_id)
+    )
+    if exclude_target_id is not None:
+        taken = taken.exclude(pk=exclude_target_id)
     if taken.count() >= cap:
         raise InvalidInput(
             "scheduled_at",
@@ -180,12 +182,12 @@ def _copy_post(template: Post, at: datetime, key: str, rec: Recurrence) -> Post:
 @transaction.atomic
 def make_recurring(post: Post, rule: str, until: datetime | None = None) -> Recurrence:
     post = Post.objects.select_related("workspace").get(pk=post.pk)
-    if post.scheduled_at is None:
+    first = post.scheduled_at
+    if first is None:
         raise InvalidInput("scheduled_at", _("set the first date before making the post recurring"))
     rule = validate_rrule(rule)
     rec = Recurrence.objects.create(workspace=post.workspace, template=post, rrule=rule,
-                                    starts_at=post.scheduled_at, until=until,
-                                    generated_until=post.scheduled_at + timedelta(seconds=1))
+                                    starts_at=first, until=until, generated_until=first + timedelta(seconds=1))
     Post.objects.filter(pk=post.pk).update(recurrence=rec)
     return rec
 
@@ -208,12 +210,14 @@ class BadApprovalLink(Exception):
 def read_approval_token(token: str) -> tuple[Post, int]:
     try:
         data: dict[str, Any] = signing.loads(token, salt=APPROVAL_SALT,
-                                             max_age=APPROVAL_LINK_MAX_AGE.total_seconds())
+                                             max_age=APPROVAL_LINK_MAX_AGE)
     except signing.SignatureExpired:
         raise BadApprovalLink(_("This approval link has expired. Ask for a new one.")) from None
-    except signing.BadSignature:
+    except (signing.BadSignature, ValueError):
         raise BadApprovalLink(_("This approval link is not valid.")) from None
-    post = Post.objects.select_related("workspace").filter(pk=data.get("p"), workspace_id=data.get("w")).first()
+    if not isinstance(data, dict) or not {"p", "w", "v"} <= data.keys():
+        raise BadApprovalLink(_("This approval link is not valid."))
+    post = Post.objects.select_related("workspace").filter(pk=int(data["p"]), workspace_id=int(data["w"])).first()
     if post is None:
         raise BadApprovalLink(_("This post no longer exists."))
     return post, int(data.get("v", 0))
@@ -239,11 +243,13 @@ def ical_feed(workspace: Workspace, base_url: str, days_back: int = 30, days_ahe
         .order_by("scheduled_at")
     )
     for target in targets:
+        start = target.scheduled_at
+        assert start is not None  # filtered on scheduled_at above
         event = Event()
         event.add("uid", f"target-{target.pk}@tamtam")
         event.add("summary", f"[{target.channel.name}] {(target.text or target.post.text)[:80]}")
-        event.add("dtstart", target.scheduled_at)
-        event.add("dtend", target.scheduled_at + timedelta(minutes=15))
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(minutes=15))
         event.add("dtstamp", now)
         event.add("description", f"{target.get_state_display()}\n\n{target.text}")
         event.add("url", target.remote_url or f"{base_url}/w/{workspace.pk}/posts/{target.post_id}/")

@@ -74,11 +74,12 @@ class PostInput:
 
 
 def required_steps(workspace: Workspace) -> list[str]:
-    return {
+    steps: dict[str, list[str]] = {
         ApprovalPolicy.NONE: [],
         ApprovalPolicy.MANAGER: [ApprovalStep.MANAGER],
         ApprovalPolicy.MANAGER_CLIENT: [ApprovalStep.MANAGER, ApprovalStep.CLIENT],
-    }[ApprovalPolicy(workspace.approval_policy)]
+    }
+    return steps[workspace.approval_policy]
 
 
 def steps_done(post: Post) -> set[str]:

@@ -1,0 +1,1 @@
+"""TikTok: `limits.py` says what the network accepts (text, media, daily cap, first comment)."""

@@ -1,0 +1,27 @@
+"""Publishing's durable work, as the runner sees it (DESIGN §2.1, §4).
+
+- `publish`: scheduled/retry_wait targets that are due → claimed → one network call each;
+- `first_comment`: published targets whose first comment is still to post (a step of its own);
+- `reconcile`: unconfirmed targets → published, scheduled again, or left for a person.
+
+The sweeper returns expired leases to a safe state. A duplicate wake-up is harmless: every handler
+re-reads its row and acts only when the state and the lease are still its own.
+"""
+
+from __future__ import annotations
+
+from tamtam.publishing import engine, reconcile
+from tamtam.work.registry import WorkKind, register
+
+PUBLISH = register(WorkKind(
+    name="publish", claim=engine.claim_due, process=engine.process_target, release=engine.release_claims,
+    sweep=engine.sweep_expired, priority=10,
+))
+FIRST_COMMENT = register(WorkKind(
+    name="first_comment", claim=engine.claim_first_comments, process=engine.process_first_comment,
+    release=engine.release_leases, priority=20,
+))
+RECONCILE = register(WorkKind(
+    name="reconcile", claim=reconcile.claim_unconfirmed, process=reconcile.reconcile_target,
+    release=engine.release_leases, priority=30,
+))

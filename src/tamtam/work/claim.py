@@ -1,0 +1,88 @@
+"""Claiming durable work rows with a lease, and retry backoff (DESIGN §2.1).
+
+Every kind of durable work is a row with a `state`, a `due_at`, a lease (`lease_owner`,
+`lease_until`) and an attempt count. A worker takes rows with one conditional UPDATE that only touches
+rows still claimable and due, then reads back what it got: two workers can never hold the same row,
+and a duplicate wake-up finds nothing to do. On PostgreSQL the candidates are picked with
+`SELECT … FOR UPDATE SKIP LOCKED` so concurrent claimers skip each other instead of queueing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.db.models import Q, QuerySet
+
+
+def _queryset(source: type[models.Model] | QuerySet[Any]) -> QuerySet[Any]:
+    if isinstance(source, QuerySet):
+        return source
+    return source._default_manager.all()
+
+
+def claim(
+    source: type[models.Model] | QuerySet[Any],
+    *,
+    states: Iterable[str],
+    now: datetime,
+    limit: int,
+    lease_seconds: float,
+    owner: str,
+    to_state: str | None = "claimed",
+    require_free_lease: bool = False,
+    due_field: str = "due_at",
+) -> list[int]:
+    """Claim up to `limit` due rows of `source` in one of `states`; return the ids this owner got.
+
+    `source` may be a filtered queryset (e.g. "not in a paused workspace"); the filter is re-checked in
+    the UPDATE. With `to_state=None` the state is kept and only the lease is taken — for work on rows
+    whose state must not change while they are handled (reconciling an unconfirmed post); then
+    `require_free_lease` must be true so that a held lease excludes the row.
+    """
+    if limit <= 0:
+        return []
+    states = list(states)
+    qs = _queryset(source)
+    model = qs.model
+    due = Q(state__in=states, **{f"{due_field}__isnull": False, f"{due_field}__lte": now})
+    if require_free_lease:
+        due &= Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    candidates = qs.filter(due).order_by(due_field, "pk")
+    lease_until = now + timedelta(seconds=lease_seconds)
+    changes: dict[str, Any] = {"lease_owner": owner, "lease_until": lease_until}
+    if to_state is not None:
+        changes["state"] = to_state
+    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+        changes["updated_at"] = now
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Lock only the work rows (not the joined channel/workspace rows), skip rows another
+            # claimer holds; the UPDATE below then cannot miss.
+            locked = candidates.select_for_update(skip_locked=True, of=("self",))
+            ids = list(locked.values_list("pk", flat=True)[:limit])
+            if not ids:
+                return []
+            model._default_manager.filter(due, pk__in=ids).update(**changes)
+            return ids
+        # SQLite: the transaction is IMMEDIATE (settings), so it already holds the write lock; the
+        # conditional UPDATE still re-checks state and due time, then we read back what is ours.
+        model._default_manager.filter(due, pk__in=models.Subquery(candidates.values("pk")[:limit])).update(
+            **changes
+        )
+        return list(
+            model._default_manager.filter(lease_owner=owner, lease_until=lease_until)
+            .order_by(due_field, "pk")
+            .values_list("pk", flat=True)
+        )
+
+
+def backoff(attempt: int, base: float = 2.0, cap: float = 600.0, rng: random.Random | None = None) -> float:
+    """Seconds to wait before retry number `attempt` (1-based): "full jitter", uniform in
+    [0, min(cap, base·2^attempt)], so that many failures at once do not retry in lockstep."""
+    ceiling = min(cap, base * (2 ** max(0, min(attempt, 30))))
+    return (rng or random).uniform(0, ceiling)

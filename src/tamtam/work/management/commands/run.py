@@ -1,0 +1,135 @@
+"""`tamtam run`: the embedded mode in one process group — migrate, serve the UI with waitress, and
+keep N worker subprocesses alive (DESIGN §2.6). Ctrl-C or SIGTERM stops everything."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from types import FrameType
+from typing import Any
+
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.wsgi import get_wsgi_application
+
+from tamtam.accounts.models import Workspace
+
+RESTART_MIN_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
+STABLE_AFTER = 30.0  # a worker up this long is healthy: its next crash restarts it at once
+STOP_GRACE = 20.0  # how long a stopping worker may take to finish its in-flight calls
+
+
+class WorkerSupervisor:
+    """Keeps `count` `tamtam worker` subprocesses running; restarts one that dies (with backoff)."""
+
+    def __init__(self, count: int, *, concurrency: int | None = None, out: Any = None) -> None:
+        self.count = count
+        self.concurrency = concurrency
+        self.out = out or sys.stdout
+        self.procs: list[subprocess.Popen[bytes] | None] = [None] * count
+        self.started_at = [0.0] * count
+        self.delay = [RESTART_MIN_DELAY] * count
+        self.restart_at = [0.0] * count
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="tamtam-supervisor", daemon=True)
+
+    def command(self, index: int) -> list[str]:
+        cmd = [sys.executable, "-m", "tamtam.cli", "worker", "--name", f"embedded-{index + 1}"]
+        if self.concurrency:
+            cmd += ["--concurrency", str(self.concurrency)]
+        return cmd
+
+    def _spawn(self, index: int) -> None:
+        # Same process group as `tamtam run`: a terminal's Ctrl-C reaches every worker too.
+        self.procs[index] = subprocess.Popen(self.command(index), env=os.environ.copy())
+        self.started_at[index] = time.monotonic()
+
+    def start(self) -> None:
+        for index in range(self.count):
+            self._spawn(index)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.5):
+            for index, proc in enumerate(self.procs):
+                if proc is None or proc.poll() is None:
+                    continue
+                now = time.monotonic()
+                if not self.restart_at[index]:
+                    stable = now - self.started_at[index] >= STABLE_AFTER
+                    self.delay[index] = RESTART_MIN_DELAY if stable else min(
+                        RESTART_MAX_DELAY, self.delay[index] * 2)
+                    self.restart_at[index] = now + (0 if stable else self.delay[index])
+                    self.out.write(f"worker {index + 1} exited with code {proc.returncode}; restarting\n")
+                    self.out.flush()
+                if now >= self.restart_at[index] and not self._stop.is_set():
+                    self.restart_at[index] = 0.0
+                    self._spawn(index)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(2)
+        live = [p for p in self.procs if p is not None and p.poll() is None]
+        for proc in live:
+            proc.send_signal(signal.SIGTERM)  # finish in-flight calls, give back the rest
+        deadline = time.monotonic() + STOP_GRACE
+        for proc in live:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()  # its `sending` rows will be swept to unconfirmed and reconciled
+                proc.wait()
+
+
+def _raise_exit(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+class Command(BaseCommand):
+    help = "Run tamtam (embedded mode): the web UI and the publishing workers, until Ctrl-C."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=None,
+                            help="worker processes (default: TAMTAM_EMBEDDED_WORKERS)")
+        parser.add_argument("--threads", type=int, default=8, help="web server threads")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from django.conf import settings
+        from waitress.server import create_server
+
+        call_command("migrate", interactive=False, verbosity=0)
+        if "seed_demo" in get_commands() and not Workspace.objects.exists():
+            self.stdout.write("First start: creating the demo workspace…")
+            call_command("seed_demo")
+        count = options["workers"] if options["workers"] is not None else settings.EMBEDDED_WORKERS
+        try:
+            server = create_server(get_wsgi_application(), host=options["host"], port=options["port"],
+                                   threads=options["threads"])
+        except OSError as exc:
+            where = f"{options['host']}:{options['port']}"
+            raise CommandError(f"cannot listen on {where}: {exc.strerror}") from None
+        supervisor = WorkerSupervisor(max(0, count))
+        signal.signal(signal.SIGTERM, _raise_exit)
+        supervisor.start()
+        host = options["host"]
+        shown = f"[{host}]" if ":" in host else host
+        self.stdout.write(f"tamtam is running at http://{shown}:{options['port']}/ with {count} worker(s). "
+                          "Press Ctrl-C to stop.")
+        self.stdout.flush()
+        try:
+            server.run()
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.stdout.write("Stopping: finishing in-flight publishes…")
+            server.close()
+            supervisor.stop()
+            self.stdout.write("Stopped.")

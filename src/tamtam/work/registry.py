@@ -1,0 +1,44 @@
+"""Kinds of durable work the runner knows: how to claim them, handle one, give back, sweep.
+
+Each app declares its kinds in its `tasks.py` and registers them here; the runner imports
+`HANDLER_MODULES` on start. Publishing is the first user; inbox fetches, metrics polls, listening
+sources and report sends will be more kinds of the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import import_module
+
+# Modules that register work kinds when imported.
+HANDLER_MODULES = ["tamtam.publishing.tasks"]
+
+
+@dataclass(frozen=True)
+class WorkKind:
+    name: str
+    # (now, limit, owner) → ids claimed for this owner
+    claim: Callable[[datetime, int, str], list[int]]
+    # (id, owner) → a short outcome label; must be harmless when the row is no longer ours
+    process: Callable[[int, str], object]
+    # (ids, owner) → how many claims were given back unstarted (shutdown); None: lease just expires
+    release: Callable[[list[int] | None, str], int] | None = None
+    # (now) → how many expired leases were returned to a safe state
+    sweep: Callable[[datetime], int] | None = None
+    priority: int = 100  # lower first: publishing on time matters more than bookkeeping
+
+
+_KINDS: dict[str, WorkKind] = {}
+
+
+def register(kind: WorkKind) -> WorkKind:
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def kinds() -> list[WorkKind]:
+    for module in HANDLER_MODULES:
+        import_module(module)
+    return sorted(_KINDS.values(), key=lambda k: (k.priority, k.name))

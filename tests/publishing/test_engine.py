@@ -38,7 +38,9 @@ def attempts(target: PostTarget) -> list[PublishAttempt]:
     return list(PublishAttempt.objects.filter(target=target).order_by("number"))
 
 
-def test_it_publishes_a_due_target_exactly_once(runner: Runner, make_target: Callable[..., PostTarget]) -> None:
+def test_it_publishes_a_due_target_exactly_once(
+    runner: Runner, make_target: Callable[..., PostTarget]
+) -> None:
     target = make_target(link="https://example.org/launch")
 
     assert runner.tick() == 1
@@ -46,15 +48,23 @@ def test_it_publishes_a_due_target_exactly_once(runner: Runner, make_target: Cal
     target.refresh_from_db()
     assert target.state == "published"
     assert target.remote_url.startswith("https://sandbox.tamtam.local/@")
-    assert target.published_at is not None and target.lease_owner == ""
+    assert target.published_at is not None
+    assert target.lease_owner == ""
     [attempt] = attempts(target)
-    assert (attempt.outcome, attempt.step, attempt.idempotency_key) == ("success", "post", target.idempotency_key)
-    assert attempt.duration_ms is not None and attempt.status_code == 200
+    assert (attempt.outcome, attempt.step, attempt.idempotency_key) == (
+        "success",
+        "post",
+        target.idempotency_key,
+    )
+    assert attempt.duration_ms is not None
+    assert attempt.status_code == 200
     assert SandboxNetwork().count_for(target.idempotency_key) == 1
     assert AuditEvent.objects.filter(action="target.published", object_id=str(target.pk)).count() == 1
 
 
-def test_it_tags_the_link_with_the_posts_utm_fields(runner: Runner, make_target: Callable[..., PostTarget]) -> None:
+def test_it_tags_the_link_with_the_posts_utm_fields(
+    runner: Runner, make_target: Callable[..., PostTarget]
+) -> None:
     target = make_target(link="https://example.org/launch?ref=x")
     target.post.utm_campaign = "spring"
     target.post.save()
@@ -62,10 +72,15 @@ def test_it_tags_the_link_with_the_posts_utm_fields(runner: Runner, make_target:
     runner.tick()
 
     [remote] = SandboxNetwork().posts()
-    assert "https://example.org/launch?ref=x&utm_source=sandbox&utm_medium=social&utm_campaign=spring" in remote.text
+    assert (
+        "https://example.org/launch?ref=x&utm_source=sandbox&utm_medium=social&utm_campaign=spring"
+        in remote.text
+    )
 
 
-def test_it_does_not_claim_a_target_before_it_is_due(runner: Runner, make_target: Callable[..., PostTarget]) -> None:
+def test_it_does_not_claim_a_target_before_it_is_due(
+    runner: Runner, make_target: Callable[..., PostTarget]
+) -> None:
     target = make_target(due_in=60)
 
     assert runner.tick() == 0
@@ -104,7 +119,8 @@ def test_it_reschedules_after_retry_after(
 
     target.refresh_from_db()
     assert (target.state, target.attempts, target.last_error_kind) == ("retry_wait", 1, "retry")
-    assert target.due_at is not None and target.due_at >= before
+    assert target.due_at is not None
+    assert target.due_at >= before
     assert "503" in target.last_error
     [attempt] = attempts(target)
     assert (attempt.outcome, attempt.status_code) == ("retry", 503)
@@ -189,7 +205,8 @@ def test_an_ambiguous_call_is_unconfirmed_then_reconciled_to_published(
 
     target.refresh_from_db()
     assert target.state == "published"
-    assert target.remote_id and target.remote_url
+    assert target.remote_id
+    assert target.remote_url
     assert [a.outcome for a in attempts(target)] == ["ambiguous", "reconciled"]
     assert SandboxNetwork().count_for(target.idempotency_key) == 1
 
@@ -203,8 +220,10 @@ def test_rate_shaping_skips_the_channel_until_its_reset(
     first.refresh_from_db()
     assert first.state == "published"
     channel.refresh_from_db()
-    assert channel.rate_state["remaining"] == 0 and channel.rate_state["limit"] == 1
-    assert channel.not_before is not None and channel.not_before > timezone.now()
+    assert channel.rate_state["remaining"] == 0
+    assert channel.rate_state["limit"] == 1
+    assert channel.not_before is not None
+    assert channel.not_before > timezone.now()
 
     second = make_target(channel)
     other = make_target()  # another channel is not held back
@@ -231,7 +250,8 @@ def test_a_429_defers_the_target_and_the_channel_without_using_up_a_try(
     target.refresh_from_db()
     channel.refresh_from_db()
     assert (target.state, target.attempts) == ("retry_wait", 0)
-    assert channel.not_before is not None and channel.not_before > timezone.now()
+    assert channel.not_before is not None
+    assert channel.not_before > timezone.now()
     assert target.due_at >= channel.not_before - timedelta(seconds=1)
     assert attempts(target)[0].status_code == 429
     assert SandboxNetwork().count_for(target.idempotency_key) == 0
@@ -283,14 +303,20 @@ def test_the_first_comment_is_a_separate_step_with_its_own_attempt(
     runner.tick()
 
     target.refresh_from_db()
-    assert target.state == "published" and target.first_comment_remote_id
+    assert target.state == "published"
+    assert target.first_comment_remote_id
     post, comment = attempts(target)
     assert (post.step, post.outcome) == ("post", "success")
     assert (comment.step, comment.outcome, comment.idempotency_key) == (
-        "first_comment", "success", f"{target.idempotency_key}:first_comment")
+        "first_comment",
+        "success",
+        f"{target.idempotency_key}:first_comment",
+    )
     [reply] = [p for p in SandboxNetwork().posts() if p.reply_to]
-    assert reply.reply_to == target.remote_id and reply.text == "Link in bio 👇"
-    assert target.due_at is None and target.lease_owner == ""
+    assert reply.reply_to == target.remote_id
+    assert reply.text == "Link in bio 👇"
+    assert target.due_at is None
+    assert target.lease_owner == ""
 
 
 def test_a_failed_first_comment_does_not_unpublish_the_post(
@@ -301,10 +327,14 @@ def test_a_failed_first_comment_does_not_unpublish_the_post(
     runner.tick()
 
     target.refresh_from_db()
-    assert target.state == "published" and target.remote_id
+    assert target.state == "published"
+    assert target.remote_id
     assert target.last_error_kind == "first_comment"
     assert "first comment was not posted" in target.last_error
-    assert [(a.step, a.outcome) for a in attempts(target)] == [("post", "success"), ("first_comment", "permanent")]
+    assert [(a.step, a.outcome) for a in attempts(target)] == [
+        ("post", "success"),
+        ("first_comment", "permanent"),
+    ]
     assert target.due_at is None
 
 
@@ -320,8 +350,13 @@ def test_a_first_comment_cut_short_is_looked_for_before_sending_again(
     connector = engine.connector_for(target.channel)
     from tamtam.networks.base import PublishRequest
 
-    connector.publish(PublishRequest(text="Thanks!", idempotency_key=engine.first_comment_key(target),
-                                     reply_to_remote_id=target.remote_id))
+    connector.publish(
+        PublishRequest(
+            text="Thanks!",
+            idempotency_key=engine.first_comment_key(target),
+            reply_to_remote_id=target.remote_id,
+        )
+    )
     engine.start_attempt(target.pk, "first_comment", engine.first_comment_key(target), "w", timezone.now())
     PostTarget.objects.filter(pk=pk).update(first_comment="Thanks!", due_at=timezone.now())
 
@@ -357,6 +392,9 @@ def test_the_attempt_outcome_reports_the_duration_and_a_short_excerpt(
     runner.tick()
 
     [attempt] = attempts(target)
-    assert attempt.duration_ms is not None and attempt.duration_ms >= 10
-    assert attempt.finished_at is not None and attempt.outcome == AttemptOutcome.SUCCESS
-    assert len(attempt.response_excerpt) <= 500 and target.idempotency_key not in attempt.response_excerpt
+    assert attempt.duration_ms is not None
+    assert attempt.duration_ms >= 10
+    assert attempt.finished_at is not None
+    assert attempt.outcome == AttemptOutcome.SUCCESS
+    assert len(attempt.response_excerpt) <= 500
+    assert target.idempotency_key not in attempt.response_excerpt

@@ -41,8 +41,16 @@ MAX_LIST_FAILURES = 10
 
 
 def claim_unconfirmed(now: datetime, limit: int, owner: str) -> list[int]:
-    return claim(PostTarget.objects.all(), states=[S.UNCONFIRMED], now=now, limit=limit,
-                 lease_seconds=engine.lease_seconds(), owner=owner, to_state=None, require_free_lease=True)
+    return claim(
+        PostTarget.objects.all(),
+        states=[S.UNCONFIRMED],
+        now=now,
+        limit=limit,
+        lease_seconds=engine.lease_seconds(),
+        owner=owner,
+        to_state=None,
+        require_free_lease=True,
+    )
 
 
 def settle_window(attempts: Sequence[PublishAttempt]) -> datetime:
@@ -106,17 +114,27 @@ class StepVerdict:
 def _close_open(open_attempts: Sequence[PublishAttempt], message: str) -> None:
     # Checked and not found: these calls no longer hold back a re-send (and count as failed tries).
     PublishAttempt.objects.filter(pk__in=[a.pk for a in open_attempts]).update(
-        outcome=Outcome.RETRY, error=message, finished_at=timezone.now())
+        outcome=Outcome.RETRY, error=message, finished_at=timezone.now()
+    )
 
 
 def settle_open_step(
-    target: PostTarget, connector: Connector, owner: str, *, key: str, text: str, link: str,
-    open_attempts: Sequence[PublishAttempt], now: datetime,
+    target: PostTarget,
+    connector: Connector,
+    owner: str,
+    *,
+    key: str,
+    text: str,
+    link: str,
+    open_attempts: Sequence[PublishAttempt],
+    now: datetime,
 ) -> StepVerdict:
     """What to do with a step (post or first comment) whose earlier calls are of unknown outcome."""
     idempotent = connector.can(Capability.IDEMPOTENT_PUBLISH)
-    unknown = _("tamtam could not confirm whether this was published. Check the account, then mark it as "
-                "published or retry.")
+    unknown = _(
+        "tamtam could not confirm whether this was published. Check the account, then mark it as "
+        "published or retry."
+    )
     if not connector.can(Capability.LIST_RECENT):
         return StepVerdict(send_again=True) if idempotent else StepVerdict(error=unknown)
     since = min(a.started_at for a in open_attempts) - CLOCK_SKEW
@@ -124,8 +142,9 @@ def settle_open_step(
     try:
         remote, complete = look_for(connector, target, key, text=text, link=link, since=since)
     except Exception as exc:
-        return _listing_failed(target, connector, owner, key=key, exc=exc, last_open=last_open, now=now,
-                               unknown=unknown)
+        return _listing_failed(
+            target, connector, owner, key=key, exc=exc, last_open=last_open, now=now, unknown=unknown
+        )
     finally:
         engine.note_rate(target.channel, connector, now)
     if remote is not None:
@@ -143,30 +162,42 @@ def settle_open_step(
 
 
 def _listing_failed(
-    target: PostTarget, connector: Connector, owner: str, *, key: str, exc: Exception, last_open: int,
-    now: datetime, unknown: str,
+    target: PostTarget,
+    connector: Connector,
+    owner: str,
+    *,
+    key: str,
+    exc: Exception,
+    last_open: int,
+    now: datetime,
+    unknown: str,
 ) -> StepVerdict:
     message = getattr(exc, "message", "") or f"{type(exc).__name__}"
     failures = PublishAttempt.objects.filter(
-        target=target, step=engine.RECONCILE_STEP, number__gt=last_open).count()
+        target=target, step=engine.RECONCILE_STEP, number__gt=last_open
+    ).count()
     attempt = engine.start_attempt(target.pk, engine.RECONCILE_STEP, key, owner, now)
     PublishAttempt.objects.filter(pk=attempt.pk).update(
-        outcome=Outcome.RETRY, finished_at=timezone.now(), status_code=getattr(exc, "status_code", None),
-        error=engine.scrub(message, connector.ctx)[:2000])
+        outcome=Outcome.RETRY,
+        finished_at=timezone.now(),
+        status_code=getattr(exc, "status_code", None),
+        error=engine.scrub(message, connector.ctx)[:2000],
+    )
     if isinstance(exc, NeedsUser):
         engine.mark_channel_needs_user(target.channel, exc.message)
         return StepVerdict(error=exc.message)
     if isinstance(exc, Permanent) or failures + 1 >= MAX_LIST_FAILURES:
         return StepVerdict(error=unknown)
     hinted = exc.seconds if isinstance(exc, RetryAfter) else 0.0
-    return StepVerdict(check_again_at=now + timedelta(seconds=engine.retry_delay(failures + 1, hinted)),
-                       error=_("Checking the account's recent posts failed (%(error)s); trying again.")
-                       % {"error": message})
+    return StepVerdict(
+        check_again_at=now + timedelta(seconds=engine.retry_delay(failures + 1, hinted)),
+        error=_("Checking the account's recent posts failed (%(error)s); trying again.") % {"error": message},
+    )
 
 
 def reconcile_target(target_id: int, owner: str, *, now: datetime | None = None) -> str:
     """Resolve one unconfirmed target whose lease we hold (lease-only claim: the state stays put)."""
-    target = engine._load(target_id)
+    target = engine.load_target(target_id)
     if target is None or target.state != S.UNCONFIRMED or target.lease_owner != owner:
         return "skipped"
     now = now or timezone.now()
@@ -178,13 +209,17 @@ def reconcile_target(target_id: int, owner: str, *, now: datetime | None = None)
         return "unconfirmed"
     text, link = engine.text_and_link(target)
     key = target.idempotency_key
-    open_attempts = list(PublishAttempt.objects.filter(
-        target=target, step=engine.POST_STEP, outcome__in=[Outcome.STARTED, Outcome.AMBIGUOUS]))
+    open_attempts = list(
+        PublishAttempt.objects.filter(
+            target=target, step=engine.POST_STEP, outcome__in=[Outcome.STARTED, Outcome.AMBIGUOUS]
+        )
+    )
     if not open_attempts:
         # Unconfirmed with no open call (set by hand or an older version): treat it as just sent.
         open_attempts = [PublishAttempt(target=target, number=0, started_at=target.updated_at)]
-    verdict = settle_open_step(target, connector, owner, key=key, text=text, link=link,
-                               open_attempts=open_attempts, now=now)
+    verdict = settle_open_step(
+        target, connector, owner, key=key, text=text, link=link, open_attempts=open_attempts, now=now
+    )
     if verdict.remote is not None:
         return _found(target, owner, verdict.remote, now)
     if verdict.send_again:
@@ -196,27 +231,42 @@ def reconcile_target(target_id: int, owner: str, *, now: datetime | None = None)
 def _record(target: PostTarget, owner: str, outcome: str, now: datetime, error: str = "") -> None:
     attempt = engine.start_attempt(target.pk, engine.RECONCILE_STEP, target.idempotency_key, owner, now)
     PublishAttempt.objects.filter(pk=attempt.pk).update(
-        outcome=outcome, finished_at=timezone.now(), error=error)
+        outcome=outcome, finished_at=timezone.now(), error=error
+    )
 
 
 def _found(target: PostTarget, owner: str, remote: RemotePost, now: datetime) -> str:
     pending = engine.first_comment_pending(target)
     with transaction.atomic():
-        moved = engine._move(
-            target.pk, [S.UNCONFIRMED], owner, state=S.PUBLISHED, remote_id=remote.remote_id,
-            remote_url=remote.url, published_at=remote.created_at, lease_owner="", lease_until=None,
-            due_at=now if pending else None, last_error="", last_error_kind="",
+        moved = engine.move(
+            target.pk,
+            [S.UNCONFIRMED],
+            owner,
+            state=S.PUBLISHED,
+            remote_id=remote.remote_id,
+            remote_url=remote.url,
+            published_at=remote.created_at,
+            lease_owner="",
+            lease_until=None,
+            due_at=now if pending else None,
+            last_error="",
+            last_error_kind="",
         )
         if moved:
             _record(target, owner, Outcome.RECONCILED, now)
             summary = f"{target.channel.name}: {remote.url or remote.remote_id}"
-            engine._audit(target, "target.published", summary, remote_url=remote.url, reconciled=True)
+            engine.audit_target(target, "target.published", summary, remote_url=remote.url, reconciled=True)
     return "published" if moved else "lost"
 
 
 def _send_again(target: PostTarget, owner: str, connector: Connector, now: datetime) -> str:
-    fields: dict[str, Any] = {"lease_owner": "", "lease_until": None, "due_at": now, "last_error": "",
-                              "last_error_kind": ""}
+    fields: dict[str, Any] = {
+        "lease_owner": "",
+        "lease_until": None,
+        "due_at": now,
+        "last_error": "",
+        "last_error_kind": "",
+    }
     if connector.can(Capability.IDEMPOTENT_PUBLISH):
         fields["state"] = S.RETRY_WAIT
         note = _("Not found on the network; sending again (the network deduplicates).")
@@ -225,17 +275,24 @@ def _send_again(target: PostTarget, owner: str, connector: Connector, now: datet
         tries = target.attempts + 1
         fields["attempts"] = tries
         if tries >= engine.max_attempts():
-            fields.update(state=S.FAILED, due_at=None, last_error_kind="permanent", last_error=_(
-                "Gave up after %(count)s attempts: the network never confirmed the post.") % {"count": tries})
+            fields.update(
+                state=S.FAILED,
+                due_at=None,
+                last_error_kind="permanent",
+                last_error=_("Gave up after %(count)s attempts: the network never confirmed the post.")
+                % {"count": tries},
+            )
         else:
             fields["state"] = S.SCHEDULED
         note = _("Not found on the network: nothing was published; sending again.")
     with transaction.atomic():
-        moved = engine._move(target.pk, [S.UNCONFIRMED], owner, **fields)
+        moved = engine.move(target.pk, [S.UNCONFIRMED], owner, **fields)
         if moved:
             _record(target, owner, Outcome.RETRY, now, note)
             if fields["state"] == S.FAILED:
-                engine._audit(target, "target.failed", f"{target.channel.name}: {fields['last_error']}"[:300])
+                engine.audit_target(
+                    target, "target.failed", f"{target.channel.name}: {fields['last_error']}"[:300]
+                )
     return str(fields["state"]) if moved else "lost"
 
 
@@ -243,4 +300,4 @@ def _stay(target: PostTarget, owner: str, check_again_at: datetime | None, error
     fields: dict[str, Any] = {"lease_owner": "", "lease_until": None, "due_at": check_again_at}
     if error:
         fields.update(last_error=error[:2000], last_error_kind="ambiguous")
-    engine._move(target.pk, [S.UNCONFIRMED], owner, **fields)
+    engine.move(target.pk, [S.UNCONFIRMED], owner, **fields)

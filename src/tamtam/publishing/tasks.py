@@ -13,15 +13,31 @@ from __future__ import annotations
 from tamtam.publishing import engine, reconcile
 from tamtam.work.registry import WorkKind, register
 
-PUBLISH = register(WorkKind(
-    name="publish", claim=engine.claim_due, process=engine.process_target, release=engine.release_claims,
-    sweep=engine.sweep_expired, priority=10,
-))
-FIRST_COMMENT = register(WorkKind(
-    name="first_comment", claim=engine.claim_first_comments, process=engine.process_first_comment,
-    release=engine.release_leases, priority=20,
-))
-RECONCILE = register(WorkKind(
-    name="reconcile", claim=reconcile.claim_unconfirmed, process=reconcile.reconcile_target,
-    release=engine.release_leases, priority=30,
-))
+PUBLISH = register(
+    WorkKind(
+        name="publish",
+        claim=engine.claim_due,
+        process=engine.process_target,
+        release=engine.release_claims,
+        sweep=engine.sweep_expired,
+        priority=10,
+    )
+)
+FIRST_COMMENT = register(
+    WorkKind(
+        name="first_comment",
+        claim=engine.claim_first_comments,
+        process=engine.process_first_comment,
+        release=engine.release_leases,
+        priority=20,
+    )
+)
+RECONCILE = register(
+    WorkKind(
+        name="reconcile",
+        claim=reconcile.claim_unconfirmed,
+        process=reconcile.reconcile_target,
+        release=engine.release_leases,
+        priority=30,
+    )
+)

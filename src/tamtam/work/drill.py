@@ -34,7 +34,9 @@ def create_workspace(name: str = "Drill") -> Any:
     return Workspace.objects.create(agency=agency, name=name, slug=slug, time_zone="UTC")
 
 
-def create_channels(workspace: Any, count: int, options: dict[str, Any] | Sequence[dict[str, Any]]) -> list[Any]:
+def create_channels(
+    workspace: Any, count: int, options: dict[str, Any] | Sequence[dict[str, Any]]
+) -> list[Any]:
     from tamtam.channels.models import Channel
 
     per_channel = [options] * count if isinstance(options, dict) else list(options)
@@ -42,16 +44,26 @@ def create_channels(workspace: Any, count: int, options: dict[str, Any] | Sequen
     for index in range(count):
         opts = {"seed": index + 1, **per_channel[index]}
         tag = uuid.uuid4().hex[:6]
-        channels.append(Channel.objects.create(
-            workspace=workspace, network="sandbox", name=f"Sandbox {index + 1}", handle=f"@drill{tag}{index + 1}",
-            options=opts,
-        ))
+        channels.append(
+            Channel.objects.create(
+                workspace=workspace,
+                network="sandbox",
+                name=f"Sandbox {index + 1}",
+                handle=f"@drill{tag}{index + 1}",
+                options=opts,
+            )
+        )
     return channels
 
 
 def create_targets(
-    channels: Sequence[Any], due: Sequence[datetime], *, text: str = "Drill post", first_comment: str = "",
-    link: str = "", batch: int = 500,
+    channels: Sequence[Any],
+    due: Sequence[datetime],
+    *,
+    text: str = "Drill post",
+    first_comment: str = "",
+    link: str = "",
+    batch: int = 500,
 ) -> list[int]:
     """One post and one scheduled target per due time, round-robin over `channels`."""
     from tamtam.publishing.models import Post, PostTarget
@@ -60,25 +72,47 @@ def create_targets(
     ids: list[int] = []
     for start in range(0, len(due), batch):
         chunk = due[start : start + batch]
-        posts = Post.objects.bulk_create([
-            Post(workspace=workspace, text=f"{text} {start + i}", link=link, scheduled_at=when, source="demo")
-            for i, when in enumerate(chunk)
-        ])
-        targets = PostTarget.objects.bulk_create([
-            PostTarget(
-                post=post, channel=channels[(start + i) % len(channels)], workspace=workspace,
-                text=post.text, link=link, first_comment=first_comment, state="scheduled",
-                scheduled_at=when, due_at=when, idempotency_key=uuid.uuid4().hex,
-            )
-            for i, (post, when) in enumerate(zip(posts, chunk, strict=True))
-        ])
+        posts = Post.objects.bulk_create(
+            [
+                Post(
+                    workspace=workspace,
+                    text=f"{text} {start + i}",
+                    link=link,
+                    scheduled_at=when,
+                    source="demo",
+                )
+                for i, when in enumerate(chunk)
+            ]
+        )
+        targets = PostTarget.objects.bulk_create(
+            [
+                PostTarget(
+                    post=post,
+                    channel=channels[(start + i) % len(channels)],
+                    workspace=workspace,
+                    text=post.text,
+                    link=link,
+                    first_comment=first_comment,
+                    state="scheduled",
+                    scheduled_at=when,
+                    due_at=when,
+                    idempotency_key=uuid.uuid4().hex,
+                )
+                for i, (post, when) in enumerate(zip(posts, chunk, strict=True))
+            ]
+        )
         ids += [t.pk for t in targets]
     return ids
 
 
 def create_load(
-    *, targets: int, channels: int, options: dict[str, Any] | Sequence[dict[str, Any]], start: datetime,
-    spread_seconds: float = 0.0, first_comment: str = "",
+    *,
+    targets: int,
+    channels: int,
+    options: dict[str, Any] | Sequence[dict[str, Any]],
+    start: datetime,
+    spread_seconds: float = 0.0,
+    first_comment: str = "",
 ) -> dict[str, Any]:
     """`targets` targets due from `start` over `spread_seconds` (0: all at the same instant)."""
     workspace = create_workspace()
@@ -93,7 +127,7 @@ def _percentile(values: Sequence[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
     return ordered[index]
 
 
@@ -120,7 +154,7 @@ def check(workspace_id: int | None = None, sandbox_path: str | None = None) -> d
         remote = counts.get(key, 0)
         if state == "published":
             if remote != 1 or not remote_id:
-                losses.append({"id": pk, "state": state, "remote_posts": remote, "why": "published ≠ 1 remote"})
+                losses.append({"id": pk, "state": state, "remote_posts": remote, "why": "not 1 remote"})
             if published_at and scheduled_at:
                 lateness.append((published_at - scheduled_at).total_seconds())
         elif state in ("failed", "needs_user", "unconfirmed"):
@@ -152,7 +186,9 @@ def main(argv: list[str] | None = None) -> None:
     seed = sub.add_parser("seed")
     seed.add_argument("--targets", type=int, required=True)
     seed.add_argument("--channels", type=int, default=4)
-    seed.add_argument("--options", default="{}", help="sandbox dials, JSON (an object, or a list per channel)")
+    seed.add_argument(
+        "--options", default="{}", help="sandbox dials, JSON (an object, or a list per channel)"
+    )
     seed.add_argument("--delay", type=float, default=0.0, help="first target due in this many seconds")
     seed.add_argument("--spread", type=float, default=0.0, help="spread the due times over this many seconds")
     seed.add_argument("--first-comment", default="")
@@ -168,12 +204,17 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.cmd == "seed":
         result = create_load(
-            targets=args.targets, channels=args.channels, options=json.loads(args.options),
-            start=timezone.now() + timedelta(seconds=args.delay), spread_seconds=args.spread,
+            targets=args.targets,
+            channels=args.channels,
+            options=json.loads(args.options),
+            start=timezone.now() + timedelta(seconds=args.delay),
+            spread_seconds=args.spread,
             first_comment=args.first_comment,
         )
-        json.dump({k: v for k, v in result.items() if k != "target_ids"} | {"count": len(result["target_ids"])},
-                  sys.stdout)
+        json.dump(
+            {k: v for k, v in result.items() if k != "target_ids"} | {"count": len(result["target_ids"])},
+            sys.stdout,
+        )
     else:
         json.dump(check(args.workspace), sys.stdout, default=str)
     sys.stdout.write("\n")

@@ -177,10 +177,21 @@ class Runner:
         now = timezone.now()
         WorkerHeartbeat.objects.update_or_create(
             name=self.owner,
-            defaults={"last_seen": now, "processed": self.processed, "pid": os.getpid(),
-                      "host": socket.gethostname()[:120], "kind": "worker"},
-            create_defaults={"started_at": now, "last_seen": now, "processed": self.processed,
-                             "pid": os.getpid(), "host": socket.gethostname()[:120], "kind": "worker"},
+            defaults={
+                "last_seen": now,
+                "processed": self.processed,
+                "pid": os.getpid(),
+                "host": socket.gethostname()[:120],
+                "kind": "worker",
+            },
+            create_defaults={
+                "started_at": now,
+                "last_seen": now,
+                "processed": self.processed,
+                "pid": os.getpid(),
+                "host": socket.gethostname()[:120],
+                "kind": "worker",
+            },
         )
 
     # --- the loop -------------------------------------------------------------------------------------
@@ -204,8 +215,12 @@ class Runner:
 
     def run(self, *, once: bool = False) -> None:
         """Loop until stopped (or, with `once`, until nothing is due and nothing is in flight)."""
-        log.info("worker %s started: concurrency %s, poll %sms", self.owner, self.concurrency,
-                 int(self.poll * 1000))
+        log.info(
+            "worker %s started: concurrency %s, poll %sms",
+            self.owner,
+            self.concurrency,
+            int(self.poll * 1000),
+        )
         try:
             while not self._stop.is_set():
                 try:

@@ -95,10 +95,16 @@ class SandboxConnector(Connector):
     network: ClassVar[str] = "sandbox"
     label: ClassVar[str] = "Sandbox"
     # IDEMPOTENT_PUBLISH is per channel (option `idempotent`), see `can`.
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({
-        Capability.PUBLISH, Capability.DELETE, Capability.LIST_RECENT, Capability.FIRST_COMMENT,
-        Capability.THREAD, Capability.REPLY,
-    })
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.PUBLISH,
+            Capability.DELETE,
+            Capability.LIST_RECENT,
+            Capability.FIRST_COMMENT,
+            Capability.THREAD,
+            Capability.REPLY,
+        }
+    )
     limits: ClassVar[Limits] = DEFAULT_LIMITS
 
     def __init__(self, ctx: ChannelContext) -> None:
@@ -147,14 +153,17 @@ class SandboxConnector(Connector):
         if self.needs_user:
             raise NeedsUser(
                 _("The access token was revoked. Reconnect the account."),
-                status_code=401, response_excerpt='{"error": "invalid_token"}',
+                status_code=401,
+                response_excerpt='{"error": "invalid_token"}',
             )
 
     def _too_many(self, admission: store.Admission, now: float) -> RetryAfter:
         seconds = max(1.0, (admission.reset_at or now + 60) - now)
         return RetryAfter(
             _("Rate limit reached (%(limit)s requests per minute).") % {"limit": admission.limit},
-            seconds, status_code=429, response_excerpt='{"error": "rate_limited"}',
+            seconds,
+            status_code=429,
+            response_excerpt='{"error": "rate_limited"}',
         )
 
     def _validate(self, request: PublishRequest) -> None:
@@ -167,7 +176,8 @@ class SandboxConnector(Connector):
             raise Permanent(
                 _("The text is %(length)s %(unit)s long; the limit is %(max)s.")
                 % {"length": length, "unit": limits.unit, "max": max_chars},
-                status_code=400, response_excerpt='{"error": "text_too_long"}',
+                status_code=400,
+                response_excerpt='{"error": "text_too_long"}',
             )
         if not shown.strip() and not request.media:
             raise Permanent(_("The post is empty."), status_code=400, response_excerpt='{"error": "empty"}')
@@ -175,16 +185,23 @@ class SandboxConnector(Connector):
             raise Permanent(
                 _("Too many media: %(count)s, at most %(max)s.")
                 % {"count": len(request.media), "max": limits.media.max_count},
-                status_code=400, response_excerpt='{"error": "too_many_media"}',
+                status_code=400,
+                response_excerpt='{"error": "too_many_media"}',
             )
         if limits.media.requires_media and not request.media and not is_reply:
-            raise Permanent(_("This network needs an image or a video."), status_code=400,
-                            response_excerpt='{"error": "media_required"}')
+            raise Permanent(
+                _("This network needs an image or a video."),
+                status_code=400,
+                response_excerpt='{"error": "media_required"}',
+            )
         allowed = limits.media.image_types | limits.media.video_types
         for item in request.media:
             if item.content_type not in allowed:
-                raise Permanent(_("Unsupported media type %(type)s.") % {"type": item.content_type},
-                                status_code=415, response_excerpt='{"error": "unsupported_media"}')
+                raise Permanent(
+                    _("Unsupported media type %(type)s.") % {"type": item.content_type},
+                    status_code=415,
+                    response_excerpt='{"error": "unsupported_media"}',
+                )
 
     # --- the contract -------------------------------------------------------------------------------
 
@@ -209,28 +226,46 @@ class SandboxConnector(Connector):
             else:
                 existing = store.find_by_key(conn, self.handle, key) if self.idempotent and key else None
                 outcome = existing or store.insert_post(
-                    conn, handle=self.handle, key=key, text=request.text, link=request.link,
-                    media_count=len(request.media), reply_to=request.reply_to_remote_id, now=now,
+                    conn,
+                    handle=self.handle,
+                    key=key,
+                    text=request.text,
+                    link=request.link,
+                    media_count=len(request.media),
+                    reply_to=request.reply_to_remote_id,
+                    now=now,
                 )
         self._rate(admission)
         if outcome == "limited":
             raise self._too_many(admission, now)
         self._sleep(0.5, jitter)
         if outcome == "error":
-            raise RetryAfter(_("The network answered 503 Service Unavailable."), 0, status_code=503,
-                             response_excerpt='{"error": "service_unavailable"}')
+            raise RetryAfter(
+                _("The network answered 503 Service Unavailable."),
+                0,
+                status_code=503,
+                response_excerpt='{"error": "service_unavailable"}',
+            )
         if outcome == "refused":
-            raise Permanent(_("The network refused this content (policy violation)."), status_code=422,
-                            response_excerpt='{"error": "content_refused"}')
+            raise Permanent(
+                _("The network refused this content (policy violation)."),
+                status_code=422,
+                response_excerpt='{"error": "content_refused"}',
+            )
         if outcome == "no_parent":
-            raise Permanent(_("The post to reply to no longer exists."), status_code=404,
-                            response_excerpt='{"error": "parent_not_found"}')
+            raise Permanent(
+                _("The post to reply to no longer exists."),
+                status_code=404,
+                response_excerpt='{"error": "parent_not_found"}',
+            )
         assert isinstance(outcome, store.StoredPost)
         if amb < self.ambiguous_rate:
             # The network stored the post; its answer never arrived.
             raise Ambiguous(_("The network did not answer in time; the post may have been published."))
         return PublishResult(
-            remote_id=outcome.remote_id, url=self.url_for(outcome.remote_id), status_code=200,
+            remote_id=outcome.remote_id,
+            url=self.url_for(outcome.remote_id),
+            status_code=200,
             response_excerpt=f'{{"id": "{outcome.remote_id}"}}',
         )
 
@@ -244,8 +279,13 @@ class SandboxConnector(Connector):
         if admission.limited:
             raise self._too_many(admission, now)
         return [
-            RemotePost(remote_id=p.remote_id, url=self.url_for(p.remote_id), text=p.text,
-                       created_at=p.created_at, idempotency_key=p.idempotency_key)
+            RemotePost(
+                remote_id=p.remote_id,
+                url=self.url_for(p.remote_id),
+                text=p.text,
+                created_at=p.created_at,
+                idempotency_key=p.idempotency_key,
+            )
             for p in store.recent(None, self.handle, since, limit)
         ]
 

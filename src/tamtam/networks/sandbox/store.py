@@ -166,8 +166,15 @@ def _dt(epoch: float) -> datetime:
 
 def _row(row: tuple) -> StoredPost:  # type: ignore[type-arg]
     return StoredPost(
-        id=row[0], handle=row[1], idempotency_key=row[2], content_hash=row[3], text=row[4], link=row[5],
-        reply_to=row[6], created_at=_dt(row[7]), deleted=row[8] is not None,
+        id=row[0],
+        handle=row[1],
+        idempotency_key=row[2],
+        content_hash=row[3],
+        text=row[4],
+        link=row[5],
+        reply_to=row[6],
+        created_at=_dt(row[7]),
+        deleted=row[8] is not None,
     )
 
 
@@ -175,8 +182,13 @@ _POST_COLUMNS = "id, handle, idempotency_key, content_hash, text, link, reply_to
 
 
 def admit(
-    conn: sqlite3.Connection, handle: str, key: str, rate_limit_per_minute: int | None, now: float,
-    *, audience_size: int = 0,
+    conn: sqlite3.Connection,
+    handle: str,
+    key: str,
+    rate_limit_per_minute: int | None,
+    now: float,
+    *,
+    audience_size: int = 0,
 ) -> Admission:
     """Count the request against the account's window and the key's call counter (inside a write)."""
     conn.execute(
@@ -232,8 +244,15 @@ def exists(conn: sqlite3.Connection, handle: str, remote_id: str) -> bool:
 
 
 def insert_post(
-    conn: sqlite3.Connection, *, handle: str, key: str, text: str, link: str, media_count: int,
-    reply_to: str, now: float,
+    conn: sqlite3.Connection,
+    *,
+    handle: str,
+    key: str,
+    text: str,
+    link: str,
+    media_count: int,
+    reply_to: str,
+    now: float,
 ) -> StoredPost:
     digest = content_hash(text, link)
     cur = conn.execute(
@@ -247,11 +266,15 @@ def insert_post(
 
 
 def recent(path: Path | None, handle: str, since: datetime, limit: int) -> list[StoredPost]:
-    rows = connect(path).execute(
-        f"SELECT {_POST_COLUMNS} FROM posts WHERE handle = ? AND created_at >= ? AND deleted_at IS NULL "  # noqa: S608
-        "ORDER BY created_at DESC, id DESC LIMIT ?",
-        (handle, since.timestamp(), limit),
-    ).fetchall()
+    rows = (
+        connect(path)
+        .execute(
+            f"SELECT {_POST_COLUMNS} FROM posts WHERE handle = ? AND created_at >= ? AND deleted_at IS NULL "  # noqa: S608
+            "ORDER BY created_at DESC, id DESC LIMIT ?",
+            (handle, since.timestamp(), limit),
+        )
+        .fetchall()
+    )
     return [_row(r) for r in rows]
 
 
@@ -285,15 +308,22 @@ class SandboxNetwork:
 
     def count_for(self, key: str) -> int:
         """How many live remote posts carry this idempotency key (1 = exactly once)."""
-        row = self._conn().execute(
-            "SELECT COUNT(*) FROM posts WHERE idempotency_key = ? AND deleted_at IS NULL", (key,)
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT COUNT(*) FROM posts WHERE idempotency_key = ? AND deleted_at IS NULL", (key,))
+            .fetchone()
+        )
         return int(row[0])
 
     def counts_by_key(self) -> dict[str, int]:
-        rows = self._conn().execute(
-            "SELECT idempotency_key, COUNT(*) FROM posts WHERE deleted_at IS NULL GROUP BY idempotency_key"
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT idempotency_key, COUNT(*) FROM posts WHERE deleted_at IS NULL "
+                "GROUP BY idempotency_key"
+            )
+            .fetchall()
+        )
         return {key: int(n) for key, n in rows}
 
     def duplicates(self) -> dict[str, int]:

@@ -62,8 +62,9 @@ class WorkerSupervisor:
                 now = time.monotonic()
                 if not self.restart_at[index]:
                     stable = now - self.started_at[index] >= STABLE_AFTER
-                    self.delay[index] = RESTART_MIN_DELAY if stable else min(
-                        RESTART_MAX_DELAY, self.delay[index] * 2)
+                    self.delay[index] = (
+                        RESTART_MIN_DELAY if stable else min(RESTART_MAX_DELAY, self.delay[index] * 2)
+                    )
                     self.restart_at[index] = now + (0 if stable else self.delay[index])
                     self.out.write(f"worker {index + 1} exited with code {proc.returncode}; restarting\n")
                     self.out.flush()
@@ -97,8 +98,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=None,
-                            help="worker processes (default: TAMTAM_EMBEDDED_WORKERS)")
+        parser.add_argument(
+            "--workers", type=int, default=None, help="worker processes (default: TAMTAM_EMBEDDED_WORKERS)"
+        )
         parser.add_argument("--threads", type=int, default=8, help="web server threads")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -111,8 +113,9 @@ class Command(BaseCommand):
             call_command("seed_demo")
         count = options["workers"] if options["workers"] is not None else settings.EMBEDDED_WORKERS
         try:
-            server = create_server(get_wsgi_application(), host=options["host"], port=options["port"],
-                                   threads=options["threads"])
+            server = create_server(
+                get_wsgi_application(), host=options["host"], port=options["port"], threads=options["threads"]
+            )
         except OSError as exc:
             where = f"{options['host']}:{options['port']}"
             raise CommandError(f"cannot listen on {where}: {exc.strerror}") from None
@@ -121,8 +124,10 @@ class Command(BaseCommand):
         supervisor.start()
         host = options["host"]
         shown = f"[{host}]" if ":" in host else host
-        self.stdout.write(f"tamtam is running at http://{shown}:{options['port']}/ with {count} worker(s). "
-                          "Press Ctrl-C to stop.")
+        self.stdout.write(
+            f"tamtam is running at http://{shown}:{options['port']}/ with {count} worker(s). "
+            "Press Ctrl-C to stop."
+        )
         self.stdout.flush()
         try:
             server.run()

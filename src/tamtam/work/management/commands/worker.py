@@ -13,10 +13,17 @@ class Command(BaseCommand):
     help = "Run a publishing worker: claim due work, call the networks, sweep expired leases."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--concurrency", type=int, default=None,
-                            help="handlers running at once (default: TAMTAM_WORK_CONCURRENCY)")
-        parser.add_argument("--once", action="store_true",
-                            help="process what is due now, then exit (for cron or a quick check)")
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=None,
+            help="handlers running at once (default: TAMTAM_WORK_CONCURRENCY)",
+        )
+        parser.add_argument(
+            "--once",
+            action="store_true",
+            help="process what is due now, then exit (for cron or a quick check)",
+        )
         parser.add_argument("--name", default=None, help="a name for this worker in heartbeats and leases")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -25,13 +25,13 @@ _FRENCH = """
 abonné abonnée abonnés abonnées blogueur blogueuse blogueurs blogueuses boosté boostée cybersécurité
 écoresponsable écoresponsables éco-responsable éco-responsables e-réputation hashtaguer influenceur
 influenceuse influenceurs influenceuses instagrammable jeu-concours jeux-concours liker likez mails mdr
-podcasteur podcasteuse ptdr sponsorisé sponsorisée sponsorisés sponsorisées sponsoriser team
+podcasteur podcasteuse ptdr rdv stp svp bcp sponsorisé sponsorisée sponsorisés sponsorisées sponsoriser team
 teambuilding team-building télétravail visio visios visioconférence visioconférences webinaire
 webinaires week-end week-ends youtubeur youtubeuse youtubeurs youtubeuses
 """
 
 _ENGLISH = """
-lol omg upskilling reshare reshared reshares rewatch unfollow unfollowed
+asap btw fyi lol omg upskilling reshare reshared reshares rewatch unfollow unfollowed
 """
 
 SOCIAL_WORDS: dict[str, frozenset[str]] = {

@@ -82,6 +82,8 @@ def test_a_capitalised_unknown_word_is_checked_at_a_sentence_start_only():
     assert check("Merci Kerbrat.", "fr") == []  # a name in mid-sentence
     assert [m.word for m in check("Merci. Bonjoure à tous.", "fr")] == ["Bonjoure"]
     assert [m.word for m in check("Merci !\nBonjoure", "fr")] == ["Bonjoure"]
+    assert [m.word for m in check("Voir https://x.fr/a. Bonjoure", "fr")] == ["Bonjoure"]
+    assert [m.word for m in check("Voir exemple.fr. Bonjoure", "fr")] == ["Bonjoure"]
 
 
 @pytest.mark.parametrize("text", [

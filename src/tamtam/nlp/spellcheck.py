@@ -205,7 +205,8 @@ def suggest(word: str, lang: str) -> list[str]:
 # --- tokenising --------------------------------------------------------------------------------------
 
 # One scanner, alternatives in priority order, so that a URL or an e-mail is consumed whole before
-# its parts could look like words. Only the `word` group is checked; the others are skipped but still
+# its parts could look like words. Bare domains need a lowercase TLD: "Merci.De rien" is a typo, not
+# a link. Only the `word` group is checked; the others are skipped but still
 # count as tokens for sentence boundaries.
 _TLDS = (
     "com|org|net|edu|gov|info|biz|io|co|ai|app|dev|me|tv|ly|gl|gg|xyz|shop|blog|social|news|media|eu|fr|be|"
@@ -217,13 +218,14 @@ _SCANNER = regex.compile(
   | (?P<email>[\p{L}\p{N}_.+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)+)
   | (?P<mention>@[\p{L}\p{N}_](?:[\p{L}\p{N}_.\-]*[\p{L}\p{N}_])?(?:@[\p{L}\p{N}\-.]+[\p{L}\p{N}])?)
   | (?P<tag>[#\uff03$][\p{L}\p{M}\p{N}_]+)
-  | (?P<domain>(?:[\p{L}\p{N}\-]+\.)+(?i:"""
+  | (?P<domain>(?:[\p{L}\p{N}\-]+\.)+(?:"""
     + _TLDS
     + r""")(?![\p{L}\p{N}\-])(?:/[^\s]*)?)
   | (?P<word>[\p{L}\p{M}\p{N}_]+(?:['\u2019\u02bc\-\u2010\u2011][\p{L}\p{M}\p{N}_]+)*)
     """,
     regex.VERBOSE,
 )
+_URL_TRAILING = ".,;:!?…)]'\"*"
 _SENTENCE_END = regex.compile(r"[.!?…\n\r]")
 _DIGIT_OR_UNDERSCORE = regex.compile(r"[\p{N}_]")
 _HYPHENS = regex.compile(r"[\-\u2010\u2011]")
@@ -255,6 +257,9 @@ class _Checker:
                 starts_sentence = previous_end is None or _SENTENCE_END.search(gap) is not None
                 self.token(m.group(), m.start(), starts_sentence)
             previous_end = m.end()
+            if m.lastgroup in {"url", "domain"}:
+                # "... https://x.fr. Bonjoure": the final full stop ends the sentence, not the link.
+                previous_end -= len(m.group()) - len(m.group().rstrip(_URL_TRAILING))
         return self.found
 
     def token(self, raw: str, start: int, starts_sentence: bool) -> None:

@@ -69,13 +69,15 @@ def claim(
                 return []
             model._default_manager.filter(due, pk__in=ids).update(**changes)
             return ids
-        # SQLite: the transaction is IMMEDIATE (settings), so it already holds the write lock; the
-        # conditional UPDATE still re-checks state and due time, then we read back what is ours.
-        model._default_manager.filter(due, pk__in=models.Subquery(candidates.values("pk")[:limit])).update(
-            **changes
-        )
+        # SQLite: the transaction is IMMEDIATE (settings), so it already holds the write lock. Pick
+        # candidates, update only those still claimable and due, then read back which of them are
+        # ours now (restricted to the candidates: the same owner may hold other rows at this instant).
+        ids = list(candidates.values_list("pk", flat=True)[:limit])
+        if not ids:
+            return []
+        model._default_manager.filter(due, pk__in=ids).update(**changes)
         return list(
-            model._default_manager.filter(lease_owner=owner, lease_until=lease_until)
+            model._default_manager.filter(pk__in=ids, lease_owner=owner, lease_until=lease_until)
             .order_by(due_field, "pk")
             .values_list("pk", flat=True)
         )

@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db.models import Max
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from tamtam.accounts.services import audit
 from tamtam.channels.models import Channel, ChannelStatus
+from tamtam.lib.utm import add_utm
 from tamtam.networks import registry
 from tamtam.networks.base import (
     ChannelContext,
@@ -79,21 +79,14 @@ def connector_for(channel: Channel) -> Connector:
 
 
 def with_utm(link: str, target: PostTarget) -> str:
-    """The link with the post's UTM tags; parameters already in the link win."""
+    """The link with the post's UTM tags (a utm_* already there wins); the source defaults to the network."""
     if not link:
         return ""
     post = target.post
-    tags = {
-        "utm_source": post.utm_source or target.channel.network,
-        "utm_medium": post.utm_medium or "social",
-        "utm_campaign": post.utm_campaign,
-        "utm_content": post.utm_content,
-    }
-    parts = urlsplit(link)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    present = {key for key, _value in query}
-    query += [(key, value) for key, value in tags.items() if value and key not in present]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return add_utm(
+        link, post.utm_source or target.channel.network, post.utm_medium or "social", post.utm_campaign,
+        post.utm_content,
+    )
 
 
 def text_and_link(target: PostTarget) -> tuple[str, str]:

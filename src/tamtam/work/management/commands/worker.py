@@ -11,6 +11,8 @@ from tamtam.work.runner import Runner
 
 class Command(BaseCommand):
     help = "Run a publishing worker: claim due work, call the networks, sweep expired leases."
+    # A worker serves no URLs: a broken view elsewhere must not stop publishing.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

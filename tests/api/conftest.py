@@ -34,7 +34,11 @@ class Api:
             data = body if isinstance(body, (str, bytes)) else (json.dumps(body) if body is not None else "")
             response = getattr(self.client, method)(path, data, content_type="application/json", **kwargs)
         content = response.content
-        parsed = json.loads(content) if content and response["Content-Type"].startswith("application/json") else None
+        parsed = (
+            json.loads(content)
+            if content and response["Content-Type"].startswith("application/json")
+            else None
+        )
         return response.status_code, parsed
 
     def get(self, path: str, **query: Any) -> tuple[int, Any]:
@@ -72,6 +76,9 @@ def iso() -> Callable[[timedelta], str]:
     """An instant `delta` from now, ISO 8601 with the Paris offset (the fixtures' time zone)."""
 
     def make(delta: timedelta) -> str:
-        return (timezone.now() + delta).astimezone(ZoneInfo("Europe/Paris")).isoformat()
+        # Whole seconds: the API answers with milliseconds, so equal instants compare equal.
+        return (
+            (timezone.now() + delta).replace(microsecond=0).astimezone(ZoneInfo("Europe/Paris")).isoformat()
+        )
 
     return make

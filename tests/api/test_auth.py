@@ -17,9 +17,17 @@ def test_a_call_without_a_token_gets_a_401_json_answer(api_as, workspace):
     assert body["errors"] == []
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer not-a-token", "Bearer ", "Basic dXNlcjpwdw==", "Bearer " + "x" * 5000, "tt_abc", "Bearer \u00e9\u00e9",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer not-a-token",
+        "Bearer ",
+        "Basic dXNlcjpwdw==",
+        "Bearer " + "x" * 5000,
+        "tt_abc",
+        "Bearer \u00e9\u00e9",
+    ],
+)
 def test_a_malformed_or_unknown_token_gets_a_401(client, workspace, header):
     response = client.get("/api/workspaces", HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
@@ -59,7 +67,7 @@ def test_a_token_scoped_to_a_workspace_cannot_see_another_one(api_as, members, w
     other = make_workspace(name="Another brand")
     Membership.objects.create(user=members["owner"], workspace=other, role="owner")
     scoped = api_as(members["owner"], workspace=workspace)
-    status, body = scoped.get("/workspaces")
+    _status, body = scoped.get("/workspaces")
     assert [w["id"] for w in body] == [workspace.id]
     assert scoped.get(f"/workspaces/{other.id}")[0] == 404
     assert scoped.get(f"/workspaces/{other.id}/posts")[0] == 404
@@ -70,7 +78,7 @@ def test_a_token_scoped_to_a_workspace_cannot_see_another_one(api_as, members, w
 
 def test_a_stranger_gets_404_not_403_so_nothing_leaks(api_as, make_user, workspace):
     stranger = make_user("stranger")
-    status, body = api_as(stranger).get(f"/workspaces/{workspace.id}")
+    status, _body = api_as(stranger).get(f"/workspaces/{workspace.id}")
     assert status == 404
     assert api_as(stranger).get("/workspaces/987654")[0] == 404
 

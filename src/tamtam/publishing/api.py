@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Body, Query, Router
 
 from tamtam.accounts.api import COMMON, check, member_for
 from tamtam.accounts.models import Membership
@@ -195,11 +195,13 @@ def submit_post(request: HttpRequest, ws: PathId, post_id: PathId) -> dict[str, 
 
 @router.post("/workspaces/{ws}/posts/{post_id}/approve", response={200: PostDetailOut, **COMMON},
              summary="Approve (the manager's or the client's step)")
-def approve_post(request: HttpRequest, ws: PathId, post_id: PathId, payload: ApproveIn) -> dict[str, Any]:
+def approve_post(
+    request: HttpRequest, ws: PathId, post_id: PathId, payload: Body[ApproveIn | None] = None
+) -> dict[str, Any]:
     member = member_for(request, ws, Cap.APPROVE, Cap.CLIENT_REVIEW)
     post = _get_post(ws, post_id)
     _visible(member, post)
-    services.approve(post, request.user, member.role, payload.comment)
+    services.approve(post, request.user, member.role, payload.comment if payload else "")
     return _detail(ws, post_id)
 
 

@@ -8,6 +8,7 @@ from tamtam.api import api
 urlpatterns = [
     path("", include("tamtam.web.urls")),
     path("accounts/", include("tamtam.accounts.urls")),
+    path("", include("tamtam.accounts.urls_workspace")),
     path("", include("tamtam.channels.urls")),
     path("", include("tamtam.publishing.urls")),
     path("api/", api.urls),

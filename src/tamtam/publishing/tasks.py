@@ -21,6 +21,9 @@ PUBLISH = register(
         release=engine.release_claims,
         sweep=engine.sweep_expired,
         priority=10,
+        prepare=engine.prepare,
+        execute=engine.execute,
+        record=engine.record,
     )
 )
 FIRST_COMMENT = register(

@@ -7,10 +7,11 @@ sources and report sends will be more kinds of the same shape.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
+from typing import Any
 
 # Modules that register work kinds when imported.
 HANDLER_MODULES = ["tamtam.publishing.tasks"]
@@ -28,6 +29,16 @@ class WorkKind:
     # (now) → how many expired leases were returned to a safe state
     sweep: Callable[[datetime], int] | None = None
     priority: int = 100  # lower first: publishing on time matters more than bookkeeping
+    # Optional batch stages, used by the runner instead of `process` when all three are given:
+    # prepare(ids, owner) → jobs (one transaction, before any call); execute(job) → done (the
+    # network call alone, on a pool thread); record(dones, owner) (one transaction per batch).
+    prepare: Callable[[list[int], str], Sequence[Any]] | None = None
+    execute: Callable[[Any], Any] | None = None
+    record: Callable[[Sequence[Any], str], object] | None = None
+
+    @property
+    def batched(self) -> bool:
+        return self.prepare is not None and self.execute is not None and self.record is not None
 
 
 _KINDS: dict[str, WorkKind] = {}

@@ -8,6 +8,7 @@ claim that never started. Tests drive it one cycle at a time with `tick()` in in
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import queue
@@ -19,12 +20,14 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
 from tamtam.work import registry
+from tamtam.work.db import serialised
 from tamtam.work.models import WorkerHeartbeat
 from tamtam.work.registry import WorkKind
 
@@ -43,39 +46,29 @@ class _Pool:
     """Fixed threads fed by a queue. Each thread closes its own DB connections when it ends (Django's
     connections are per thread), which a plain ThreadPoolExecutor gives no hook for."""
 
-    def __init__(self, size: int, run: Callable[[WorkKind, int], None]) -> None:
-        self._queue: queue.SimpleQueue[tuple[WorkKind, int] | None] = queue.SimpleQueue()
-        self._run = run
+    def __init__(self, size: int) -> None:
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._loop, name=f"tamtam-work-{i}", daemon=True) for i in range(size)
         ]
         for thread in self._threads:
             thread.start()
 
-    def submit(self, kind: WorkKind, item_id: int) -> None:
-        self._queue.put((kind, item_id))
+    def submit(self, fn: Callable[[], None]) -> None:
+        self._queue.put(fn)
 
     def _loop(self) -> None:
         try:
             while True:
-                job = self._queue.get()
-                if job is None:
+                fn = self._queue.get()
+                if fn is None:
                     return
-                self._run(*job)
+                fn()
         finally:
             connections.close_all()
 
-    def drain_unstarted(self) -> list[tuple[WorkKind, int]]:
-        left: list[tuple[WorkKind, int]] = []
-        while True:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                return left
-            if job is not None:
-                left.append(job)
-
     def join(self, timeout: float | None = None) -> None:
+        """Run what is queued (every item is a claim already ours), then end the threads."""
         for _ in self._threads:
             self._queue.put(None)
         for thread in self._threads:
@@ -104,9 +97,10 @@ class Runner:
         self._stop = threading.Event()
         self._cond = threading.Condition()
         self._in_flight = 0
+        self._done: queue.SimpleQueue[tuple[WorkKind, Any]] = queue.SimpleQueue()
         self._last_sweep = float("-inf")
         self._last_beat = float("-inf")
-        self._pool = None if inline else _Pool(self.concurrency, self._execute)
+        self._pool = None if inline else _Pool(self.concurrency)
         self._closed = False
 
     # --- one cycle ------------------------------------------------------------------------------------
@@ -120,8 +114,9 @@ class Runner:
         return self.concurrency - self.in_flight
 
     def tick(self, now: datetime | None = None) -> int:
-        """Sweep and heartbeat when due, then claim what fits and hand it to the pool. Returns how many
-        items were claimed (inline mode: claimed and processed before returning)."""
+        """Record finished calls, sweep and heartbeat when due, then claim what fits and start it.
+        Returns how many items were claimed (inline mode: also processed before returning)."""
+        self.flush()
         now = now or timezone.now()
         mono = time.monotonic()
         if mono - self._last_sweep >= self.sweep_every:
@@ -137,16 +132,24 @@ class Runner:
                 break
             ids = kind.claim(now, free, self.owner)
             claimed += len(ids)
-            for item_id in ids:
-                with self._cond:
-                    self._in_flight += 1
-                if self._pool is None:
-                    self._execute(kind, item_id)
-                else:
-                    self._pool.submit(kind, item_id)
+            if kind.batched:
+                self._start_batch(kind, ids)
+            else:
+                for item_id in ids:
+                    self._start(kind, item_id)
+            if self._pool is None:
+                self.flush()
         return claimed
 
-    def _execute(self, kind: WorkKind, item_id: int) -> None:
+    def _start(self, kind: WorkKind, item_id: int) -> None:
+        with self._cond:
+            self._in_flight += 1
+        if self._pool is None:
+            self._process(kind, item_id)
+        else:
+            self._pool.submit(functools.partial(self._process, kind, item_id))
+
+    def _process(self, kind: WorkKind, item_id: int) -> None:
         # A pooled thread's connection may have outlived CONN_MAX_AGE or broken; check at the edges.
         if self._pool is not None:
             close_old_connections()
@@ -163,6 +166,55 @@ class Runner:
                 self.processed += 1
                 self._cond.notify_all()
 
+    def _start_batch(self, kind: WorkKind, ids: list[int]) -> None:
+        if not ids:
+            return
+        assert kind.prepare is not None
+        jobs = kind.prepare(ids, self.owner)  # committed before any call
+        with self._cond:
+            self._in_flight += len(jobs)
+        for job in jobs:
+            if self._pool is None:
+                self._call(kind, job)
+            else:
+                self._pool.submit(functools.partial(self._call, kind, job))
+
+    def _call(self, kind: WorkKind, job: Any) -> None:
+        assert kind.execute is not None
+        try:
+            done = kind.execute(job)
+        except Exception:
+            log.exception("work %s: a call failed outside its handler", kind.name)
+            done = None  # the target stays `sending`; the sweeper makes it unconfirmed
+        with self._cond:
+            self._done.put((kind, done))
+            self._cond.notify_all()
+
+    def flush(self) -> int:
+        """Record finished calls, one transaction per kind for all that are waiting."""
+        finished: dict[str, tuple[WorkKind, list[Any]]] = {}
+        count = 0
+        while True:
+            try:
+                kind, done = self._done.get_nowait()
+            except queue.Empty:
+                break
+            count += 1
+            if done is not None:
+                finished.setdefault(kind.name, (kind, []))[1].append(done)
+        for kind, dones in finished.values():
+            assert kind.record is not None
+            try:
+                kind.record(dones, self.owner)
+            except DatabaseError:
+                # Not recorded: the targets stay `sending` → swept to unconfirmed → reconciled.
+                log.exception("work %s: could not record %s outcomes", kind.name, len(dones))
+        if count:
+            with self._cond:
+                self._in_flight -= count
+                self.processed += count
+        return count
+
     def sweep(self, now: datetime | None = None) -> int:
         now = now or timezone.now()
         swept = 0
@@ -175,6 +227,10 @@ class Runner:
 
     def heartbeat(self) -> None:
         now = timezone.now()
+        with serialised():
+            self._beat(now)
+
+    def _beat(self, now: datetime) -> None:
         WorkerHeartbeat.objects.update_or_create(
             name=self.owner,
             defaults={
@@ -230,34 +286,30 @@ class Runner:
                     log.exception("worker %s: claim failed; retrying", self.owner)
                     close_old_connections()
                     claimed = 0
-                if once and claimed == 0 and self.in_flight == 0:
-                    break
                 with self._cond:
+                    if once and claimed == 0 and self._in_flight == 0:
+                        break
                     if self._stop.is_set():
                         break
-                    if claimed == 0:
-                        self._cond.wait(self.poll)
-                    elif self._in_flight >= self.concurrency:
-                        # Full: wake as soon as a slot frees (or at the next poll for sweeps/heartbeats).
+                    # Nothing due, or no free slot: sleep until a call finishes or the next poll.
+                    idle = claimed == 0 or self._in_flight >= self.concurrency
+                    if idle and self._done.empty():
                         self._cond.wait(self.poll)
         finally:
             self.close()
 
     def close(self) -> None:
-        """Stop claiming, wait for in-flight handlers, give back claims that never started."""
+        """Stop claiming, let in-flight calls finish and record them, give back anything still claimed."""
         if self._closed:
             return
         self._closed = True
         self._stop.set()
         if self._pool is not None:
-            unstarted = self._pool.drain_unstarted()
-            for kind in {k for k, _ in unstarted}:
-                ids = [i for k, i in unstarted if k is kind]
-                if kind.release is not None:
-                    kind.release(ids, self.owner)
-            with self._cond:
-                self._in_flight -= len(unstarted)
             self._pool.join()
+        try:
+            self.flush()
+        except DatabaseError:
+            log.exception("worker %s: could not record its last outcomes; the sweeper will", self.owner)
         for kind in self.kinds:
             if kind.release is not None:
                 try:

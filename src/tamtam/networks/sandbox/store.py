@@ -148,16 +148,22 @@ def close_all() -> None:
     conns.clear()
 
 
+# One writer per process at a time: threads hand the lock over at once instead of sleeping in
+# SQLite's busy handler; other processes still wait on the busy timeout.
+_writer = threading.Lock()
+
+
 @contextmanager
 def write(path: Path | None = None) -> Iterator[sqlite3.Connection]:
     conn = connect(path)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    with _writer:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 def _dt(epoch: float) -> datetime:

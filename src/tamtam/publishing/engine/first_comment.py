@@ -6,7 +6,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +39,7 @@ from tamtam.publishing.engine.ledger import (
 )
 from tamtam.publishing.models import PostTarget, PublishAttempt
 from tamtam.work.claim import claim
+from tamtam.work.db import write_transaction
 
 # --- the first comment: a step of its own ---------------------------------------------------------
 
@@ -121,7 +121,7 @@ def process_first_comment(target_id: int, owner: str, *, now: datetime | None = 
     failures = PublishAttempt.objects.filter(
         target=target, step=FIRST_COMMENT_STEP, outcome=Outcome.RETRY
     ).count()
-    with transaction.atomic():
+    with write_transaction():
         if not move(target.pk, [S.PUBLISHED], owner, lease_until=now + timedelta(seconds=lease_seconds())):
             return "lost"
         attempt = start_attempt(target.pk, FIRST_COMMENT_STEP, key, owner, now)
@@ -135,7 +135,7 @@ def process_first_comment(target_id: int, owner: str, *, now: datetime | None = 
         return _first_comment_failed(
             target, attempt, connector, owner=owner, exc=exc, started=started, failures=failures
         )
-    with transaction.atomic():
+    with write_transaction():
         _end_first_comment(target.pk, owner, remote_id=result.remote_id)
         PostTarget.objects.filter(pk=target.pk, last_error_kind="first_comment").update(
             last_error="", last_error_kind=""
@@ -171,7 +171,7 @@ def _first_comment_failed(
         # Maybe posted: the next pass looks for it before sending again.
         outcome, due = Outcome.AMBIGUOUS, done
         error = _("The first comment may not have been posted; checking.")
-    with transaction.atomic():
+    with write_transaction():
         _end_first_comment(target.pk, owner, scrub(error, connector.ctx), due=due)
         finish_attempt(attempt, report_for(exc, outcome, started), connector.ctx)
         if isinstance(exc, NeedsUser):

@@ -28,6 +28,7 @@ from tamtam.networks.base import (
 from tamtam.publishing.models import AttemptOutcome, PostTarget, PublishAttempt, TargetMedia
 from tamtam.publishing.states import TargetState
 from tamtam.work.claim import backoff
+from tamtam.work.db import serialised
 
 S = TargetState
 Outcome = AttemptOutcome
@@ -60,7 +61,8 @@ def move(target_id: int, from_states: list[str], owner: str | None, **fields: An
     if owner is not None:
         qs = qs.filter(lease_owner=owner)
     fields.setdefault("updated_at", timezone.now())
-    return qs.update(**fields) == 1
+    with serialised():
+        return qs.update(**fields) == 1
 
 
 # --- building the request -------------------------------------------------------------------------
@@ -84,7 +86,10 @@ def with_utm(link: str, target: PostTarget) -> str:
         return ""
     post = target.post
     return add_utm(
-        link, post.utm_source or target.channel.network, post.utm_medium or "social", post.utm_campaign,
+        link,
+        post.utm_source or target.channel.network,
+        post.utm_medium or "social",
+        post.utm_campaign,
         post.utm_content,
     )
 
@@ -172,6 +177,13 @@ def report_for(exc: BaseException, outcome: str, started: float) -> CallReport:
     return CallReport(outcome, started, None, "", f"{type(exc).__name__}: {exc}")
 
 
+# Rate headers are kept for the UI at most this often per channel and process while the budget is
+# comfortable; near its end (and on a 429) every answer is written, since that is what shapes the
+# next claims.
+RATE_STATE_EVERY = 2.0
+_rate_written: dict[int, float] = {}
+
+
 def note_rate(
     channel: Channel, connector: Connector, now: datetime, exc: BaseException | None = None
 ) -> None:
@@ -180,23 +192,31 @@ def note_rate(
     updates: dict[str, Any] = {}
     info = connector.last_rate
     not_before: datetime | None = None
-    if info is not None:
+    spent = info is not None and info.remaining is not None and info.remaining <= 0
+    if spent and info is not None and info.reset_at and info.reset_at > now:
+        not_before = info.reset_at
+    if isinstance(exc, RetryAfter) and exc.status_code == 429:
+        hinted = now + timedelta(seconds=max(exc.seconds, MIN_RATE_LIMIT_WAIT))
+        not_before = max(not_before, hinted) if not_before else hinted
+    tick = time.monotonic()
+    stale = tick - _rate_written.get(channel.pk, -RATE_STATE_EVERY) >= RATE_STATE_EVERY
+    low = (
+        info is not None and info.remaining is not None and info.remaining <= max(5, (info.limit or 0) // 10)
+    )
+    if info is not None and (not_before or stale or low):
+        _rate_written[channel.pk] = tick
         updates["rate_state"] = {
             "limit": info.limit,
             "remaining": info.remaining,
             "reset_at": info.reset_at.isoformat() if info.reset_at else None,
             "seen_at": now.isoformat(),
         }
-        if info.remaining is not None and info.remaining <= 0 and info.reset_at and info.reset_at > now:
-            not_before = info.reset_at
-    if isinstance(exc, RetryAfter) and exc.status_code == 429:
-        hinted = now + timedelta(seconds=max(exc.seconds, MIN_RATE_LIMIT_WAIT))
-        not_before = max(not_before, hinted) if not_before else hinted
     if not_before is not None:
         updates["not_before"] = not_before
     if updates:
         updates["updated_at"] = now
-        Channel.objects.filter(pk=channel.pk).update(**updates)
+        with serialised():
+            Channel.objects.filter(pk=channel.pk).update(**updates)
 
 
 def mark_channel_needs_user(channel: Channel, message: str) -> None:

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +20,7 @@ from tamtam.publishing.engine.ledger import (
     start_attempt,
 )
 from tamtam.publishing.models import PostTarget, PublishAttempt
+from tamtam.work.db import write_transaction
 
 # --- a person settles an unconfirmed post ---------------------------------------------------------
 
@@ -33,7 +33,7 @@ def resolve_unconfirmed(target: PostTarget, actor: Any, published: bool, url: st
         except ValidationError:
             raise InvalidInput("url", _("Enter the full address of the post (https://…).")) from None
     now = timezone.now()
-    with transaction.atomic():
+    with write_transaction():
         current = (
             PostTarget.objects.select_for_update().select_related("workspace", "channel").get(pk=target.pk)
         )

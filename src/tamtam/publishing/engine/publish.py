@@ -1,41 +1,53 @@
-"""The post step: claim due targets, send each once, record the outcome; sweep expired leases."""
+"""The post step, in three stages so that a worker can batch its database work:
+
+1. `prepare(ids)` — one transaction for the whole batch: re-read the claimed targets, settle those
+   that must not be sent (crisis mode, a spent rate limit, a disconnected channel, a post that cannot
+   be built), move the rest `claimed → sending` with a conditional UPDATE, and insert their attempt
+   rows. Committed *before* any network call.
+2. `execute(job)` — the network call alone, on a pool thread; no database access.
+3. `record(done)` — one transaction for a batch of answers: each target moves from `sending` (still
+   ours) to its outcome, attempt rows get their outcome, audit events are written.
+
+`process_target(id)` runs the three stages for one target: the same code path, one at a time.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tamtam.accounts.models import AuditEvent
 from tamtam.channels.models import ChannelStatus
 from tamtam.networks.base import (
     Ambiguous,
     Capability,
     Connector,
     ConnectorError,
+    MediaItem,
     NeedsUser,
     Permanent,
+    PublishRequest,
     PublishResult,
     RetryAfter,
 )
-from tamtam.publishing.engine.first_comment import process_first_comment
 from tamtam.publishing.engine.ledger import (
+    ENGINE_ACTOR,
     MIN_RATE_LIMIT_WAIT,
     POST_STEP,
     Outcome,
     S,
-    audit_target,
-    build_request,
     connector_for,
-    finish_attempt,
     first_comment_pending,
     lease_seconds,
-    load_target,
     mark_channel_needs_user,
     max_attempts,
     move,
@@ -43,12 +55,13 @@ from tamtam.publishing.engine.ledger import (
     report_for,
     retry_delay,
     scrub,
-    start_attempt,
     success_report,
+    text_and_link,
 )
-from tamtam.publishing.models import PostTarget, PublishAttempt
+from tamtam.publishing.models import PostTarget, PublishAttempt, TargetMedia
 from tamtam.publishing.states import CLAIMABLE
 from tamtam.work.claim import claim
+from tamtam.work.db import update_rows, write_transaction
 
 log = logging.getLogger("tamtam.publishing")
 
@@ -85,18 +98,18 @@ def release_claims(ids: list[int] | None, owner: str) -> int:
     qs = PostTarget.objects.filter(state=S.CLAIMED, lease_owner=owner)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
-    return qs.filter(attempts=0).update(**_unclaimed_fields(0, now)) + qs.filter(attempts__gt=0).update(
-        **_unclaimed_fields(1, now)
-    )
+    with write_transaction():
+        fresh = qs.filter(attempts=0).update(**_unclaimed_fields(0, now))
+        return fresh + qs.filter(attempts__gt=0).update(**_unclaimed_fields(1, now))
 
 
 def sweep_expired(now: datetime) -> int:
     """Expired leases back to a safe state: `claimed` → scheduled (nothing was sent yet); `sending` →
     unconfirmed (something may have been sent; reconcile will find out)."""
     expired = PostTarget.objects.filter(lease_until__lt=now)
-    swept = expired.filter(state=S.CLAIMED, attempts=0).update(**_unclaimed_fields(0, now))
-    swept += expired.filter(state=S.CLAIMED, attempts__gt=0).update(**_unclaimed_fields(1, now))
-    with transaction.atomic():
+    with write_transaction():
+        swept = expired.filter(state=S.CLAIMED, attempts=0).update(**_unclaimed_fields(0, now))
+        swept += expired.filter(state=S.CLAIMED, attempts__gt=0).update(**_unclaimed_fields(1, now))
         ids = list(expired.filter(state=S.SENDING).values_list("pk", flat=True)[:500])
         if ids:
             message = _("The worker stopped while sending; checking whether the post went out.")
@@ -109,226 +122,430 @@ def sweep_expired(now: datetime) -> int:
                 last_error_kind="ambiguous",
                 updated_at=now,
             )
-            PublishAttempt.objects.filter(target_id__in=ids, step=POST_STEP, outcome=Outcome.STARTED).update(
-                outcome=Outcome.AMBIGUOUS, finished_at=now, error=message
-            )
+            # Only the calls of targets this sweep moved (a late success may have won the race).
+            PublishAttempt.objects.filter(
+                target_id__in=ids, target__state=S.UNCONFIRMED, step=POST_STEP, outcome=Outcome.STARTED
+            ).update(outcome=Outcome.AMBIGUOUS, finished_at=now, error=message)
     return swept
 
 
-# --- the publish step -----------------------------------------------------------------------------
+# --- stage 1: prepare -----------------------------------------------------------------------------
 
 
-def process_target(target_id: int, owner: str, *, now: datetime | None = None) -> str:
-    """Publish one claimed target. Harmless when the target is not (or no longer) claimed by `owner`."""
-    target = load_target(target_id)
-    if target is None or target.state != S.CLAIMED or target.lease_owner != owner:
-        return "skipped"
-    now = now or timezone.now()
+@dataclass
+class Job:
+    target: PostTarget
+    connector: Connector
+    request: PublishRequest
+    attempt: PublishAttempt | None = None
+
+
+@dataclass
+class Done:
+    job: Job
+    started: float  # time.monotonic() when the call began
+    ended: float  # … and when it returned
+    finished_at: datetime
+    result: PublishResult | None = None
+    error: Exception | None = None
+
+
+@dataclass
+class Prepared:
+    jobs: list[Job] = field(default_factory=list)
+    outcomes: dict[int, str] = field(default_factory=dict)  # targets settled without a call
+
+
+def _media_by_target(ids: Sequence[int]) -> dict[int, list[MediaItem]]:
+    found: dict[int, list[MediaItem]] = {}
+    rows = (
+        TargetMedia.objects.filter(target_id__in=ids)
+        .select_related("media")
+        .order_by("target_id", "position")
+    )
+    for tm in rows:
+        found.setdefault(tm.target_id, []).append(
+            MediaItem(
+                path=tm.media.file.path,
+                content_type=tm.media.content_type,
+                size=tm.media.size,
+                alt_text=tm.media.alt_text,
+            )
+        )
+    return found
+
+
+def _last_numbers(ids: Sequence[int]) -> dict[int, int]:
+    rows = PublishAttempt.objects.filter(target_id__in=ids).values("target_id").annotate(n=Max("number"))
+    return {row["target_id"]: row["n"] for row in rows}
+
+
+def _budget_left(channel: Any, now: datetime) -> int | None:
+    """Requests the channel may still make in its current rate window, from the last headers seen."""
+    state = channel.rate_state or {}
+    remaining, reset = state.get("remaining"), state.get("reset_at")
+    if remaining is None or not reset:
+        return None
+    try:
+        if datetime.fromisoformat(reset) <= now:
+            return None  # the window has reset since
+    except ValueError:
+        return None
+    return int(remaining)
+
+
+def _without_call(
+    target: PostTarget, now: datetime, budget: dict[int, int]
+) -> tuple[str, dict[str, Any], str] | None:
+    """(label, fields, audit action) for a claimed target that must not be sent now, else None.
+    `budget` counts, per channel, the calls this batch may still make in the rate window."""
     channel = target.channel
     if target.workspace.crisis_mode:
         # Crisis mode came on after the claim: hold the post, resumable from where it was.
-        move(
-            target.pk,
-            [S.CLAIMED],
-            owner,
-            state=S.PAUSED,
-            lease_owner="",
-            lease_until=None,
-            paused_from=S.RETRY_WAIT if target.attempts else S.SCHEDULED,
+        paused_from = S.RETRY_WAIT if target.attempts else S.SCHEDULED
+        return (
+            "paused",
+            {"state": S.PAUSED, "lease_owner": "", "lease_until": None, "paused_from": paused_from},
+            "",
         )
-        return "paused"
     if channel.not_before and channel.not_before > now:
-        move(target.pk, [S.CLAIMED], owner, **_unclaimed_fields(target.attempts, now))
-        return "deferred"
+        return "deferred", _unclaimed_fields(target.attempts, now), ""
+    if channel.pk not in budget:
+        left = _budget_left(channel, now)
+        budget[channel.pk] = left if left is not None else 1 << 30
+    if budget[channel.pk] <= 0:
+        return "deferred", _unclaimed_fields(target.attempts, now), ""  # over the budget: next window
+    budget[channel.pk] -= 1
     if channel.status != ChannelStatus.ACTIVE:
         message = _("Reconnect %(channel)s; nothing was sent.") % {"channel": channel.name}
-        if move(
-            target.pk,
-            [S.CLAIMED],
-            owner,
-            state=S.NEEDS_USER,
-            lease_owner="",
-            lease_until=None,
-            due_at=None,
-            last_error=message,
-            last_error_kind="needs_user",
-        ):
-            audit_target(target, "target.needs_user", f"{channel.name}: {message}")
-        return "needs_user"
-    try:
-        connector = connector_for(channel)
-        if not connector.can(Capability.PUBLISH):
-            raise Permanent(_("%(network)s cannot publish posts.") % {"network": connector.label})
-        request = build_request(target)
-    except Exception as exc:  # nothing was sent: a clear, final failure
-        message = (
-            exc.message
-            if isinstance(exc, ConnectorError)
-            else _("The post could not be prepared: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
-        )
-        if move(
-            target.pk,
-            [S.CLAIMED],
-            owner,
-            state=S.FAILED,
-            lease_owner="",
-            lease_until=None,
-            due_at=None,
-            last_error=message[:2000],
-            last_error_kind="permanent",
-        ):
-            audit_target(target, "target.failed", f"{channel.name}: {message}"[:300])
-        return "failed"
+        fields = {
+            "state": S.NEEDS_USER,
+            "lease_owner": "",
+            "lease_until": None,
+            "due_at": None,
+            "last_error": message,
+            "last_error_kind": "needs_user",
+        }
+        return "needs_user", fields, "target.needs_user"
+    return None
 
-    with transaction.atomic():
-        if not move(
-            target.pk,
-            [S.CLAIMED],
-            owner,
-            state=S.SENDING,
-            lease_until=now + timedelta(seconds=lease_seconds()),
-        ):
-            return "lost"
-        attempt = start_attempt(target.pk, POST_STEP, request.idempotency_key, owner, now)
+
+def _failed_before_call(exc: Exception) -> dict[str, Any]:
+    message = (
+        exc.message
+        if isinstance(exc, ConnectorError)
+        else _("The post could not be prepared: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+    )
+    return {
+        "state": S.FAILED,
+        "lease_owner": "",
+        "lease_until": None,
+        "due_at": None,
+        "last_error": message[:2000],
+        "last_error_kind": "permanent",
+    }
+
+
+def prepare_batch(ids: Sequence[int], owner: str, *, now: datetime | None = None) -> Prepared:
+    now = now or timezone.now()
+    prepared = Prepared()
+    targets = list(PostTarget.objects.select_related("channel", "workspace", "post").filter(pk__in=ids))
+    targets = [t for t in targets if t.state == S.CLAIMED and t.lease_owner == owner]
+    media = _media_by_target([t.pk for t in targets])
+    numbers = _last_numbers([t.pk for t in targets])
+    settled: list[tuple[PostTarget, str, dict[str, Any], str]] = []
+    budget: dict[int, int] = {}
+    for target in targets:
+        early = _without_call(target, now, budget)
+        if early is not None:
+            settled.append((target, *early))
+            continue
+        try:
+            connector = connector_for(target.channel)
+            if not connector.can(Capability.PUBLISH):
+                raise Permanent(_("%(network)s cannot publish posts.") % {"network": connector.label})
+            text, link = text_and_link(target)
+            request = PublishRequest(
+                text=text, idempotency_key=target.idempotency_key, link=link, media=media.get(target.pk, [])
+            )
+        except Exception as exc:  # nothing was sent: a clear, final failure
+            settled.append((target, "failed", _failed_before_call(exc), "target.failed"))
+            continue
+        prepared.jobs.append(Job(target, connector, request))
+
+    lease_until = now + timedelta(seconds=lease_seconds())
+    with write_transaction():
+        events = []
+        for target, label, fields, action in settled:
+            if move(target.pk, [S.CLAIMED], owner, **fields):
+                prepared.outcomes[target.pk] = label
+                if action:
+                    events.append(_event(target, action, f"{target.channel.name}: {fields['last_error']}"))
+        AuditEvent.objects.bulk_create(events)
+        if prepared.jobs:
+            pks = [job.target.pk for job in prepared.jobs]
+            moved = PostTarget.objects.filter(pk__in=pks, state=S.CLAIMED, lease_owner=owner).update(
+                state=S.SENDING, lease_until=lease_until, updated_at=now
+            )
+            if moved != len(pks):  # some were taken from us (cancelled, swept): only send ours
+                mine = set(
+                    PostTarget.objects.filter(
+                        pk__in=pks, state=S.SENDING, lease_owner=owner, lease_until=lease_until
+                    ).values_list("pk", flat=True)
+                )
+                prepared.jobs = [job for job in prepared.jobs if job.target.pk in mine]
+            attempts = PublishAttempt.objects.bulk_create(
+                [
+                    PublishAttempt(
+                        target_id=job.target.pk,
+                        number=numbers.get(job.target.pk, 0) + 1,
+                        step=POST_STEP,
+                        idempotency_key=job.request.idempotency_key[:80],
+                        worker=owner[:64],
+                        started_at=now,
+                        outcome=Outcome.STARTED,
+                    )
+                    for job in prepared.jobs
+                ]
+            )
+            for job, attempt in zip(prepared.jobs, attempts, strict=True):
+                job.attempt = attempt
     # Committed: from here on, a crash leaves `sending` + a started attempt → unconfirmed → reconcile.
+    return prepared
+
+
+def prepare(ids: list[int], owner: str) -> list[Job]:
+    return prepare_batch(ids, owner).jobs
+
+
+# --- stage 2: the call ----------------------------------------------------------------------------
+
+
+def execute(job: Job) -> Done:
+    """The network call, and nothing else: safe on any thread, touches no database."""
     started = time.monotonic()
     try:
-        result = connector.publish(request)
-    except BaseException as exc:
-        outcome = _after_failure(target, attempt, connector, owner=owner, exc=exc, started=started)
-        if not isinstance(exc, Exception):
-            raise
-        return outcome
-    return _after_success(target, attempt, connector, owner=owner, result=result, started=started)
+        result = job.connector.publish(job.request)
+    except Exception as exc:
+        return Done(job, started, time.monotonic(), timezone.now(), error=exc)
+    return Done(job, started, time.monotonic(), timezone.now(), result=result)
 
 
-def _after_success(
-    target: PostTarget,
-    attempt: PublishAttempt,
-    connector: Connector,
-    *,
-    owner: str,
-    result: PublishResult,
-    started: float,
-) -> str:
-    done = timezone.now()
-    pending = first_comment_pending(target)
+# --- stage 3: record ------------------------------------------------------------------------------
+
+TARGET_FIELDS = [
+    "state",
+    "remote_id",
+    "remote_url",
+    "published_at",
+    "due_at",
+    "attempts",
+    "last_error",
+    "last_error_kind",
+    "lease_owner",
+    "lease_until",
+    "updated_at",
+]
+ATTEMPT_FIELDS = ["outcome", "finished_at", "status_code", "duration_ms", "response_excerpt", "error"]
+
+
+def _event(target: PostTarget, action: str, summary: str, **data: Any) -> AuditEvent:
+    """The row `accounts.services.audit` writes for the engine, built here so that a batch of
+    outcomes costs one INSERT instead of one per target."""
+    return AuditEvent(
+        workspace_id=target.workspace_id,
+        actor=None,
+        actor_label=ENGINE_ACTOR,
+        action=action,
+        object_type=PostTarget._meta.model_name or "posttarget",
+        object_id=str(target.pk),
+        summary=summary[:300],
+        data=data,
+    )
+
+
+def _outcome(done: Done) -> tuple[dict[str, Any], str]:
+    """The target's new fields and the attempt outcome for one answer (or error) of the network."""
+    target, at = done.job.target, done.finished_at
     fields: dict[str, Any] = {
-        "state": S.PUBLISHED,
-        "remote_id": result.remote_id,
-        "remote_url": result.url,
-        "published_at": done,
-        "last_error": "",
-        "last_error_kind": "",
-        # The first comment is a step of its own; keep the lease to run it right away.
-        "due_at": done if pending else None,
-        "lease_owner": owner if pending else "",
-        "lease_until": done + timedelta(seconds=lease_seconds()) if pending else None,
+        "remote_id": "",
+        "remote_url": "",
+        "published_at": None,
+        "attempts": target.attempts,
+        "lease_owner": "",
+        "lease_until": None,
+        "updated_at": at,
     }
-    with transaction.atomic():
-        # A sweeper may have judged us dead meanwhile (→ unconfirmed): we know better, it is published.
-        moved = move(target.pk, [S.SENDING], owner, **fields)
-        moved = moved or move(target.pk, [S.UNCONFIRMED], None, **fields)
-        finish_attempt(attempt, success_report(result, started), connector.ctx)
-        if moved:
-            audit_target(
-                target,
-                "target.published",
-                f"{target.channel.name}: {result.url or result.remote_id}",
-                remote_url=result.url,
-                attempt=attempt.number,
-            )
-        note_rate(target.channel, connector, done)
-    if moved and pending:
-        process_first_comment(target.pk, owner)
-    return "published"
-
-
-def _after_failure(
-    target: PostTarget,
-    attempt: PublishAttempt,
-    connector: Connector,
-    *,
-    owner: str,
-    exc: BaseException,
-    started: float,
-) -> str:
-    done = timezone.now()
-    channel = target.channel
-    cleared: dict[str, Any] = {"lease_owner": "", "lease_until": None}
+    if done.result is not None:
+        fields.update(
+            state=S.PUBLISHED,
+            remote_id=done.result.remote_id,
+            remote_url=done.result.url,
+            published_at=at,
+            last_error="",
+            last_error_kind="",
+            # The first comment is a step of its own, claimed next by its work kind.
+            due_at=_first_comment_due(done) if first_comment_pending(target) else None,
+        )
+        return fields, Outcome.SUCCESS
+    exc = done.error
     if isinstance(exc, RetryAfter):
         # A 429 is rate shaping, not a failure of this post: it does not use up one of its tries.
         tries = target.attempts + (0 if exc.status_code == 429 else 1)
+        fields["attempts"] = tries
         if tries >= max_attempts():
             message = _("Gave up after %(count)s attempts: %(error)s") % {
                 "count": tries,
                 "error": exc.message,
             }
-            state, kind, outcome, due = S.FAILED, "permanent", Outcome.RETRY, None
+            fields.update(state=S.FAILED, due_at=None, last_error=message, last_error_kind="permanent")
         else:
-            message, state, kind, outcome = exc.message, S.RETRY_WAIT, "retry", Outcome.RETRY
             floor = max(exc.seconds, MIN_RATE_LIMIT_WAIT) if exc.status_code == 429 else exc.seconds
-            due = done + timedelta(seconds=retry_delay(max(tries, 1), floor))
-        fields = {
-            "state": state,
-            "attempts": tries,
-            "due_at": due,
-            "last_error": message,
-            "last_error_kind": kind,
-            **cleared,
-        }
-    elif isinstance(exc, Permanent):
-        state, outcome, message = S.FAILED, Outcome.PERMANENT, exc.message
-        fields = {
-            "state": state,
-            "due_at": None,
-            "last_error": message,
-            "last_error_kind": "permanent",
-            **cleared,
-        }
-    elif isinstance(exc, NeedsUser):
-        state, outcome, message = S.NEEDS_USER, Outcome.NEEDS_USER, exc.message
-        fields = {
-            "state": state,
-            "due_at": None,
-            "last_error": message,
-            "last_error_kind": "needs_user",
-            **cleared,
-        }
+            due = at + timedelta(seconds=retry_delay(max(tries, 1), floor))
+            fields.update(state=S.RETRY_WAIT, due_at=due, last_error=exc.message, last_error_kind="retry")
+        return fields, Outcome.RETRY
+    if isinstance(exc, Permanent):
+        fields.update(state=S.FAILED, due_at=None, last_error=exc.message, last_error_kind="permanent")
+        return fields, Outcome.PERMANENT
+    if isinstance(exc, NeedsUser):
+        fields.update(state=S.NEEDS_USER, due_at=None, last_error=exc.message, last_error_kind="needs_user")
+        return fields, Outcome.NEEDS_USER
+    # Ambiguous, or anything unexpected once the request may have left: never re-send blindly.
+    if isinstance(exc, Ambiguous):
+        message = exc.message
     else:
-        # Ambiguous, or anything unexpected once the request may have left: never re-send blindly.
-        state, outcome = S.UNCONFIRMED, Outcome.AMBIGUOUS
-        if isinstance(exc, Ambiguous):
-            message = exc.message
-        else:
-            message = _(
-                "Unexpected error during the call (%(type)s); checking whether the post went out."
-            ) % {"type": type(exc).__name__}
-            log.error(
-                "target %s: unexpected %s from the %s connector",
-                target.pk,
-                type(exc).__name__,
-                channel.network,
-            )
-        fields = {
-            "state": state,
-            "due_at": done,
-            "last_error": message,
-            "last_error_kind": "ambiguous",
-            **cleared,
+        message = _("Unexpected error during the call (%(type)s); checking whether the post went out.") % {
+            "type": type(exc).__name__
         }
-    fields["last_error"] = scrub(str(fields["last_error"]), connector.ctx)[:2000]
-    with transaction.atomic():
-        moved = move(target.pk, [S.SENDING], owner, **fields)
-        finish_attempt(attempt, report_for(exc, outcome, started), connector.ctx)
-        if moved and state in (S.FAILED, S.NEEDS_USER):
-            audit_target(
+        log.error(
+            "target %s: unexpected %s from the %s connector",
+            target.pk,
+            type(exc).__name__,
+            target.channel.network,
+        )
+    fields.update(state=S.UNCONFIRMED, due_at=at, last_error=message, last_error_kind="ambiguous")
+    return fields, Outcome.AMBIGUOUS
+
+
+def _first_comment_due(done: Done) -> datetime:
+    # The post's own due time: already past for the claim that follows, whatever its clock.
+    return done.job.target.due_at or done.finished_at
+
+
+def record(dones: Sequence[Done], owner: str) -> dict[int, str]:
+    """Write a batch of answers in one transaction. Returns each target's new state ("lost" when the
+    target was no longer ours, e.g. swept meanwhile and not known to be published)."""
+    if not dones:
+        return {}
+    plans = []
+    for done in dones:
+        fields, outcome = _outcome(done)
+        fields["last_error"] = scrub(str(fields["last_error"]), done.job.connector.ctx)[:2000]
+        plans.append((done, fields, outcome))
+    labels: dict[int, str] = {}
+    with write_transaction():
+        pks = [done.job.target.pk for done in dones]
+        ours = PostTarget.objects.filter(pk__in=pks, state=S.SENDING, lease_owner=owner)
+        if connection.vendor == "postgresql":
+            ours = ours.select_for_update()  # a sweeper must not slip between this read and the update
+        still_ours = set(ours.values_list("pk", flat=True))
+        rows, attempts, events = [], [], []
+        for done, fields, outcome in plans:
+            target = done.job.target
+            if target.pk in still_ours:
+                rows.append((target.pk, fields))
+                moved = True
+            elif outcome == Outcome.SUCCESS:
+                # Swept to unconfirmed while we waited for the answer: we know better, it is published.
+                moved = move(target.pk, [S.UNCONFIRMED], None, **fields)
+            else:
+                moved = False
+            labels[target.pk] = str(fields["state"]) if moved else "lost"
+            attempts.append(_finished(done, outcome))
+            if moved:
+                events += _events_for(done, fields)
+        update_rows(PostTarget, rows, TARGET_FIELDS)
+        update_rows(
+            PublishAttempt,
+            [(a.pk, {f: getattr(a, f) for f in ATTEMPT_FIELDS}) for a in attempts],
+            ATTEMPT_FIELDS,
+        )
+        AuditEvent.objects.bulk_create(events)
+        _channels_after(dones)
+    return labels
+
+
+def _finished(done: Done, outcome: str) -> PublishAttempt:
+    attempt = done.job.attempt
+    assert attempt is not None
+    report = (
+        success_report(done.result, done.started)
+        if done.result is not None
+        else report_for(done.error or Exception(), outcome, done.started)
+    )
+    ctx = done.job.connector.ctx
+    attempt.outcome = outcome
+    attempt.finished_at = done.finished_at
+    attempt.status_code = report.status_code
+    attempt.duration_ms = max(0, int((done.ended - done.started) * 1000))
+    attempt.response_excerpt = scrub(report.excerpt, ctx)[:500]
+    attempt.error = scrub(report.error, ctx)[:2000]
+    return attempt
+
+
+def _events_for(done: Done, fields: dict[str, Any]) -> list[AuditEvent]:
+    target, state = done.job.target, fields["state"]
+    number = done.job.attempt.number if done.job.attempt else None
+    if state == S.PUBLISHED:
+        where = fields["remote_url"] or fields["remote_id"]
+        return [
+            _event(
                 target,
-                f"target.{state}",
-                f"{channel.name}: {fields['last_error']}"[:300],
-                attempt=attempt.number,
+                "target.published",
+                f"{target.channel.name}: {where}",
+                remote_url=fields["remote_url"],
+                attempt=number,
             )
-        if isinstance(exc, NeedsUser):
-            mark_channel_needs_user(channel, fields["last_error"])
-        note_rate(channel, connector, done, exc)
-    return str(state) if moved else "lost"
+        ]
+    if state in (S.FAILED, S.NEEDS_USER):
+        return [
+            _event(
+                target, f"target.{state}", f"{target.channel.name}: {fields['last_error']}", attempt=number
+            )
+        ]
+    return []
+
+
+def _channels_after(dones: Sequence[Done]) -> None:
+    """Per channel of the batch: reconnect needed, and the freshest rate-limit headers."""
+    latest: dict[int, Done] = {}
+    for done in dones:
+        channel = done.job.target.channel
+        if isinstance(done.error, NeedsUser):
+            mark_channel_needs_user(channel, scrub(done.error.message, done.job.connector.ctx))
+        seen = latest.get(channel.pk)
+        if seen is None or _rate_key(done) < _rate_key(seen):
+            latest[channel.pk] = done
+    for done in latest.values():
+        note_rate(done.job.target.channel, done.job.connector, done.finished_at, done.error)
+
+
+def _rate_key(done: Done) -> tuple[int, int]:
+    # A 429 first, then the answer with the fewest requests left: the most constraining news.
+    info = done.job.connector.last_rate
+    limited = isinstance(done.error, RetryAfter) and done.error.status_code == 429
+    remaining = info.remaining if info is not None and info.remaining is not None else 1 << 30
+    return (0 if limited else 1, remaining)
+
+
+# --- one target at a time -------------------------------------------------------------------------
+
+
+def process_target(target_id: int, owner: str, *, now: datetime | None = None) -> str:
+    """Publish one claimed target: the three stages for a batch of one. Harmless when the target is not
+    (or no longer) claimed by `owner`. Returns the target's new state, or why nothing was done."""
+    prepared = prepare_batch([target_id], owner, now=now)
+    if not prepared.jobs:
+        return prepared.outcomes.get(target_id, "skipped")
+    labels = record([execute(job) for job in prepared.jobs], owner)
+    return labels.get(target_id, "lost")

@@ -21,8 +21,13 @@ def utc(*args: int) -> datetime:
 def make_target(channel, when, state=S.SCHEDULED, text="Spring launch", **post_kw) -> PostTarget:
     post = Post.objects.create(workspace=channel.workspace, text=text, scheduled_at=when, **post_kw)
     return PostTarget.objects.create(
-        post=post, channel=channel, workspace=channel.workspace, text=text, scheduled_at=when,
-        due_at=when if state == S.SCHEDULED else None, state=state,
+        post=post,
+        channel=channel,
+        workspace=channel.workspace,
+        text=text,
+        scheduled_at=when,
+        due_at=when if state == S.SCHEDULED else None,
+        state=state,
     )
 
 
@@ -126,13 +131,18 @@ def test_day_load_flags_days_where_a_channel_is_full(workspace, members, make_ch
     make_target(capped, utc(2026, 3, 25, 8, 0))
     make_target(capped, utc(2026, 3, 26, 8, 0), state=S.DRAFT)  # drafts take no slot
     url = reverse("publishing:calendar_load", kwargs={"ws": workspace.pk})
-    data = login(members["analyst"]).get(url, {"start": "2026-03-23T00:00:00Z", "end": "2026-03-30T00:00:00Z"}).json()
+    data = (
+        login(members["analyst"])
+        .get(url, {"start": "2026-03-23T00:00:00Z", "end": "2026-03-30T00:00:00Z"})
+        .json()
+    )
     by_day = {e["start"]: e for e in data}
     assert set(by_day) == {"2026-03-24", "2026-03-25"}
     assert by_day["2026-03-24"]["extendedProps"]["full"] == ["Threads"]
     assert "tt-load-full" in by_day["2026-03-24"]["classNames"]
     assert by_day["2026-03-25"]["extendedProps"]["load"] == [
-        {"channel": "Threads", "count": 1, "cap": 2, "full": False}]
+        {"channel": "Threads", "count": 1, "cap": 2, "full": False}
+    ]
     assert by_day["2026-03-24"]["display"] == "background"
 
 
@@ -153,7 +163,11 @@ def test_calendar_page_states_the_zone_and_the_ical_address(workspace, members, 
 
 
 def test_calendar_page_loads_fullcalendar_from_the_vendor_static_files(workspace, members, login):
-    html = login(members["analyst"]).get(reverse("publishing:calendar", kwargs={"ws": workspace.pk})).content.decode()
+    html = (
+        login(members["analyst"])
+        .get(reverse("publishing:calendar", kwargs={"ws": workspace.pk}))
+        .content.decode()
+    )
     assert "/static/vendor/fullcalendar/index.global.min.js" in html
     assert "/static/tamtam/calendar.js" in html
     assert "cdn" not in html.lower()
@@ -238,14 +252,16 @@ def test_a_stranger_cannot_move_and_learns_nothing(workspace, channel, make_user
     assert move(login(make_user("stranger")), target, "2027-03-21T09:00:00").status_code == 404
 
 
-def test_a_target_of_another_workspace_is_not_found_through_this_one(workspace, members, make_workspace,
-                                                                      make_channel, login):
+def test_a_target_of_another_workspace_is_not_found_through_this_one(
+    workspace, members, make_workspace, make_channel, login
+):
     other = make_workspace()
     Membership.objects.create(user=members["community"], workspace=other, role="community")
     target = make_target(make_channel(ws=other), utc(2027, 3, 20, 8, 0))
     url = reverse("publishing:move_target", kwargs={"ws": workspace.pk, "target_id": target.pk})
-    response = login(members["community"]).post(url, json.dumps({"start": "2027-03-21T09:00:00"}),
-                                                 content_type="application/json")
+    response = login(members["community"]).post(
+        url, json.dumps({"start": "2027-03-21T09:00:00"}), content_type="application/json"
+    )
     assert response.status_code == 404
 
 
@@ -261,8 +277,9 @@ def test_a_malformed_move_is_a_400(workspace, members, channel, login):
 # --- across workspaces ----------------------------------------------------------------------------
 
 
-def test_the_cross_workspace_calendar_shows_only_the_users_workspaces(make_workspace, make_user, make_channel,
-                                                                      login):
+def test_the_cross_workspace_calendar_shows_only_the_users_workspaces(
+    make_workspace, make_user, make_channel, login
+):
     mine = make_workspace(name="Mine", time_zone="Europe/Paris", color="#ff0000")
     watched = make_workspace(name="Watched", time_zone="America/New_York")
     reviewed = make_workspace(name="Reviewed")

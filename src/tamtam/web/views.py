@@ -58,9 +58,8 @@ def _attention(user: Any) -> list[dict[str, Any]]:
         oldest = row["oldest"] or timezone.now()
         day = timeutil.to_local(oldest, ws.tz).date().replace(day=1)
         query = urlencode({"state": row["state"], "view": "listMonth", "date": day.isoformat()})
-        entry["states"][row["state"]] = {
-            "state": row["state"], "count": row["n"], "url": reverse("publishing:calendar", kwargs={"ws": ws.pk}) + "?" + query,
-        }
+        url = reverse("publishing:calendar", kwargs={"ws": ws.pk}) + "?" + query
+        entry["states"][row["state"]] = {"state": row["state"], "count": row["n"], "url": url}
         entry["total"] += row["n"]
     for entry in found.values():
         entry["cells"] = [entry["states"].get(state) for state in ATTENTION_STATES]

@@ -171,12 +171,14 @@ def test_channels_are_found_by_name_handle_or_id_and_ambiguity_is_an_error(ws, c
         f"A,{chans['x'].id};@maison-li,{YEAR}-06-04 09:00\n"
         f"B,Twin,{YEAR}-06-04 10:00\n"
         f"C,,{YEAR}-06-04 11:00\n"
+        f'D,"X Maison, LinkedIn",{YEAR}-06-04 12:00\n'
     ).encode()
     rows = csv_import.parse(ws, data).rows
     assert rows[0].channel_ids == [chans["x"].id, chans["li"].id]
     assert rows[1].errors[0][0] == "channels"
     assert "ids" in rows[1].errors[0][1]
     assert rows[2].errors == [("channels", "no channel given")]
+    assert rows[3].channel_names == ["X Maison", "LinkedIn"]
 
 
 def test_a_text_over_the_networks_limit_is_a_row_error(ws, chans, author):

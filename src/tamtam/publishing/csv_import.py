@@ -308,7 +308,12 @@ def _valid_url(value: str) -> bool:
 
 def _channels(row: RowResult, cell: str, ctx: _Context) -> list[Channel]:
     found: list[Channel] = []
-    names = [n.strip() for n in _CHANNEL_SPLIT.split(cell) if n.strip()]
+    names: list[str] = []
+    for name in (n.strip() for n in _CHANNEL_SPLIT.split(cell) if n.strip()):
+        # "X, LinkedIn" in one quoted cell: commas separate too, unless a channel is really named so.
+        known = name.isdigit() or _fold(name.lstrip("@")) in ctx.by_name
+        parts = [name] if known or "," not in name else name.split(",")
+        names.extend(p.strip() for p in parts if p.strip())
     if not names:
         row.fail("channels", _("no channel given"))
     for name in names:

@@ -24,43 +24,46 @@ from tamtam.accounts import services as accounts
 from tamtam.accounts.models import Membership
 from tamtam.accounts.permissions import Cap
 from tamtam.lib.http import AuthedRequest
+from tamtam.publishing import csv_import
 
 MAX_BYTES = 5 * 1024 * 1024
 SESSION_PREFIX = "tamtam.import."
-# Used when csv_import does not declare its columns.
-DEFAULT_COLUMNS = ["text", "channels", "time", "media_url", "campaign", "link"]
+# A preview of tens of thousands of rows would be a page nobody reads: every row with an error
+# (up to a point) and the first good ones are shown, the counts cover the whole file.
+SHOWN_ERRORS = 300
+SHOWN_OK = 200
 
 
 def _column_help() -> dict[str, str]:
     return {
-        "text": _("The post's text (required unless there is media)."),
-        "channels": _("Channel names or ids of this workspace, separated by commas or semicolons."),
-        "time": _("Date and time, e.g. 2026-04-02 09:30 (workspace time) or 2026-04-02T09:30+02:00."),
+        "text": _("The post's text."),
+        "channels": _("Channel names (or ids) of this workspace, separated by | or ;"),
+        "time": _("When to publish: 2026-04-02 09:30 or 02/04/2026 09:30 in the workspace's time zone, "
+                  "or ISO 8601 with an offset (2026-04-02T09:30:00+02:00)."),
         "media_url": _("Optional: the address of an image or video to attach."),
-        "campaign": _("Optional: a campaign name of this workspace."),
-        "link": _("Optional: a link to add to the post."),
-        "pillar": _("Optional: an editorial pillar name of this workspace."),
+        "campaign": _("Optional: the name of a campaign of this workspace."),
+        "link": _("Optional: a link to add to the post (http:// or https://)."),
         "first_comment": _("Optional: a first comment, on networks that allow it."),
+        "pillar": _("Optional: the name of an editorial pillar of this workspace."),
     }
 
 
-def _csv_import() -> Any:
-    from tamtam.publishing import csv_import
-
-    return csv_import
-
-
 def columns() -> list[str]:
-    try:
-        module = _csv_import()
-    except ImportError:  # the import service ships separately; the template still downloads
-        return DEFAULT_COLUMNS
-    return list(getattr(module, "COLUMNS", DEFAULT_COLUMNS))
+    return list(csv_import.COLUMNS)
+
+
+def shown_rows(rows: list[csv_import.RowResult]) -> list[csv_import.RowResult]:
+    if len(rows) <= SHOWN_ERRORS + SHOWN_OK:
+        return rows
+    bad = [r for r in rows if not r.ok][:SHOWN_ERRORS]
+    good = [r for r in rows if r.ok][:SHOWN_OK]
+    return sorted(bad + good, key=lambda r: r.line)
 
 
 def _stash(request: AuthedRequest, ws: int, data: bytes, name: str) -> str:
     # Only one pending file per workspace and user: a new upload replaces the previous one.
-    for key in [k for k in request.session if k.startswith(SESSION_PREFIX)]:
+    # SessionBase has keys() but is not iterable itself.
+    for key in [k for k in request.session.keys() if k.startswith(SESSION_PREFIX)]:  # noqa: SIM118
         if request.session[key].get("ws") == ws:
             del request.session[key]
     token = secrets.token_urlsafe(16)
@@ -103,12 +106,14 @@ def import_csv(request: AuthedRequest, ws: int) -> HttpResponse:
         return _page(request, member, status=400, upload_error=_("The file is larger than %(mb)d MB.")
                      % {"mb": MAX_BYTES // (1024 * 1024)})
     data = upload.read()
-    preview = _csv_import().parse(member.workspace, data)
-    rows = list(preview.rows)
-    valid = sum(1 for row in rows if row.ok)
+    preview = csv_import.parse(member.workspace, data)
+    rows = preview.rows
+    valid = sum(1 for row in rows if row.ok and not row.duplicate)
+    duplicates = sum(1 for row in rows if row.ok and row.duplicate)
     token = _stash(request, ws, data, upload.name or "import.csv") if valid else ""
-    return _page(request, member, preview=preview, rows=rows, valid=valid, invalid=len(rows) - valid,
-                 token=token, filename=upload.name)
+    return _page(request, member, preview=preview, rows=shown_rows(rows), total=len(rows), valid=valid,
+                 duplicates=duplicates, invalid=sum(1 for row in rows if not row.ok), token=token,
+                 filename=upload.name)
 
 
 def _run(request: AuthedRequest, member: Membership) -> HttpResponse:
@@ -119,7 +124,7 @@ def _run(request: AuthedRequest, member: Membership) -> HttpResponse:
         return _page(request, member, status=400,
                      upload_error=_("This import is no longer available; upload the file again."))
     data, name = stashed
-    report = _csv_import().run(member.workspace, request.user, data)
+    report = csv_import.run(member.workspace, request.user, data)
     request.session.pop(SESSION_PREFIX + token, None)
     return _page(request, member, report=report, filename=name)
 
@@ -135,11 +140,13 @@ def import_template(request: AuthedRequest, ws: int) -> HttpResponse:
     channel = member.workspace.channels.order_by("name").first()
     example = {
         "text": _("Our spring collection is out! #spring"),
-        "channels": channel.name if channel else "Channel name",
+        "channels": channel.name if channel else _("Channel name"),
         "time": "2026-04-02 09:30",
         "media_url": "",
         "campaign": "",
         "link": "https://example.com/spring",
+        "first_comment": "",
+        "pillar": "",
     }
     writer.writerow([example.get(col, "") for col in header])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")

@@ -18,6 +18,7 @@ import os
 import statistics
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -141,7 +142,11 @@ def check(workspace_id: int | None = None, sandbox_path: str | None = None) -> d
     qs = PostTarget.objects.all()
     if workspace_id is not None:
         qs = qs.filter(workspace_id=workspace_id)
-    rows = list(qs.values_list("pk", "state", "idempotency_key", "scheduled_at", "published_at", "remote_id"))
+    rows = list(
+        qs.values_list(
+            "pk", "state", "idempotency_key", "scheduled_at", "published_at", "remote_id", "due_at"
+        )
+    )
     with_attempts = set(
         PublishAttempt.objects.filter(target_id__in=[r[0] for r in rows]).values_list("target_id", flat=True)
     )
@@ -149,7 +154,10 @@ def check(workspace_id: int | None = None, sandbox_path: str | None = None) -> d
     losses: list[dict[str, Any]] = []
     lateness: list[float] = []
     duplicates = {k: n for k, n in counts.items() if n > 1 and not k.endswith(":first_comment")}
-    for pk, state, key, scheduled_at, published_at, remote_id in rows:
+    awaiting_engine = 0
+    for pk, state, key, scheduled_at, published_at, remote_id, due_at in rows:
+        if state not in SETTLED or (state == "unconfirmed" and due_at is not None):
+            awaiting_engine += 1  # the engine still has something to do with it
         states[state] = states.get(state, 0) + 1
         remote = counts.get(key, 0)
         if state == "published":
@@ -168,6 +176,10 @@ def check(workspace_id: int | None = None, sandbox_path: str | None = None) -> d
         "targets": len(rows),
         "states": states,
         "settled": all(r[1] in SETTLED for r in rows),
+        "awaiting_engine": awaiting_engine,
+        "attempt_outcomes": dict(
+            Counter(PublishAttempt.objects.filter(target__in=qs).values_list("outcome", flat=True))
+        ),
         "remote_posts": sum(n for k, n in counts.items() if not k.endswith(":first_comment")),
         "duplicates": len(duplicates),
         "duplicate_keys": sorted(duplicates)[:20],

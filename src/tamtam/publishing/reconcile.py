@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +30,7 @@ from tamtam.publishing import engine
 from tamtam.publishing.models import AttemptOutcome, PostTarget, PublishAttempt
 from tamtam.publishing.states import TargetState
 from tamtam.work.claim import claim
+from tamtam.work.db import write_transaction
 
 S = TargetState
 Outcome = AttemptOutcome
@@ -237,7 +237,7 @@ def _record(target: PostTarget, owner: str, outcome: str, now: datetime, error: 
 
 def _found(target: PostTarget, owner: str, remote: RemotePost, now: datetime) -> str:
     pending = engine.first_comment_pending(target)
-    with transaction.atomic():
+    with write_transaction():
         moved = engine.move(
             target.pk,
             [S.UNCONFIRMED],
@@ -285,7 +285,7 @@ def _send_again(target: PostTarget, owner: str, connector: Connector, now: datet
         else:
             fields["state"] = S.SCHEDULED
         note = _("Not found on the network: nothing was published; sending again.")
-    with transaction.atomic():
+    with write_transaction():
         moved = engine.move(target.pk, [S.UNCONFIRMED], owner, **fields)
         if moved:
             _record(target, owner, Outcome.RETRY, now, note)

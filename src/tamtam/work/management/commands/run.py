@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -108,6 +109,7 @@ class Command(BaseCommand):
         from waitress.server import create_server
 
         call_command("migrate", interactive=False, verbosity=0)
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from finders
         if "seed_demo" in get_commands() and not Workspace.objects.exists():
             self.stdout.write("First start: creating the demo workspace…")
             call_command("seed_demo")

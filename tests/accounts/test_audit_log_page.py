@@ -18,15 +18,17 @@ def audit_url(ws, **query: str) -> str:
 
 
 def test_the_audit_log_lists_created_approved_and_rescheduled_events(workspace, members, login, make_channel):
-    post = services.create_post(workspace, members["community"], PostInput(text="Hello",
-                                                                           channel_ids=[make_channel().id]))
+    post = services.create_post(
+        workspace, members["community"], PostInput(text="Hello", channel_ids=[make_channel().id])
+    )
     services.schedule(post, members["community"], timezone.now() + timedelta(days=1))
     services.approve(post, members["manager"], "manager")
     services.reschedule_target(post.targets.get(), members["manager"], timezone.now() + timedelta(days=2))
     html = login(members["analyst"]).get(audit_url(workspace)).content.decode()
     for action in ("post.created", "post.approved", "target.rescheduled"):
         assert f'<code data-testid="audit-action">{action}</code>' in html
-    assert ">community<" in html and ">manager<" in html
+    assert ">community<" in html
+    assert ">manager<" in html
 
     only = login(members["analyst"]).get(audit_url(workspace, action="post.approved")).content.decode()
     assert '<code data-testid="audit-action">post.approved</code>' in only
@@ -39,7 +41,8 @@ def test_the_audit_log_pages_through_long_histories(workspace, members, login):
     client = login(members["manager"])
     first = client.get(audit_url(workspace)).content.decode()
     assert first.count('data-testid="audit-row"') == 50
-    assert "event 59" in first and "Page 1 of 2" in first
+    assert "event 59" in first
+    assert "Page 1 of 2" in first
     second = client.get(audit_url(workspace, page="2")).content.decode()
     assert second.count('data-testid="audit-row"') == 10
     assert "event 0<" in second

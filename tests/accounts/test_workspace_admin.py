@@ -12,14 +12,20 @@ def settings_url(ws) -> str:
 
 
 def form(ws, **changes: str) -> dict[str, str]:
-    values = {"name": ws.name, "time_zone": ws.time_zone, "language": ws.language,
-              "approval_policy": ws.approval_policy}
+    values = {
+        "name": ws.name,
+        "time_zone": ws.time_zone,
+        "language": ws.language,
+        "approval_policy": ws.approval_policy,
+    }
     values.update(changes)
     return values
 
 
 def test_settings_refuse_an_unknown_time_zone(workspace, members, login):
-    response = login(members["owner"]).post(settings_url(workspace), form(workspace, time_zone="Europe/Parsi"))
+    response = login(members["owner"]).post(
+        settings_url(workspace), form(workspace, time_zone="Europe/Parsi")
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert 'data-testid="error-time_zone"' in html
@@ -29,12 +35,17 @@ def test_settings_refuse_an_unknown_time_zone(workspace, members, login):
 
 
 def test_settings_save_the_zone_language_and_policy_with_an_audit_entry(workspace, members, login):
-    response = login(members["owner"]).post(settings_url(workspace), form(
-        workspace, time_zone="America/New_York", language="fr", approval_policy="manager_client"))
+    response = login(members["owner"]).post(
+        settings_url(workspace),
+        form(workspace, time_zone="America/New_York", language="fr", approval_policy="manager_client"),
+    )
     assert response.status_code == 302
     workspace.refresh_from_db()
     assert (workspace.time_zone, workspace.language, workspace.approval_policy) == (
-        "America/New_York", "fr", "manager_client")
+        "America/New_York",
+        "fr",
+        "manager_client",
+    )
     event = AuditEvent.objects.get(action="workspace.updated")
     assert "time_zone: Europe/Paris → America/New_York" in event.summary
 
@@ -54,14 +65,20 @@ def test_rotating_the_ical_secret_changes_it(workspace, members, login):
 def test_members_are_added_by_username_or_email(workspace, members, login, make_user):
     make_user("newbie", email="newbie@agency.example")
     client = login(members["owner"])
-    response = client.post(reverse("workspace:member_add", kwargs={"ws": workspace.id}),
-                           {"user": "NEWBIE@agency.example", "role": "analyst"})
+    response = client.post(
+        reverse("workspace:member_add", kwargs={"ws": workspace.id}),
+        {"user": "NEWBIE@agency.example", "role": "analyst"},
+    )
     assert response.status_code == 302
     assert Membership.objects.get(workspace=workspace, user__username="newbie").role == Role.ANALYST
-    again = client.post(reverse("workspace:member_add", kwargs={"ws": workspace.id}), {"user": "newbie", "role": "client"})
+    again = client.post(
+        reverse("workspace:member_add", kwargs={"ws": workspace.id}), {"user": "newbie", "role": "client"}
+    )
     assert again.status_code == 400
     assert "already a member" in again.content.decode()
-    unknown = client.post(reverse("workspace:member_add", kwargs={"ws": workspace.id}), {"user": "ghost", "role": "client"})
+    unknown = client.post(
+        reverse("workspace:member_add", kwargs={"ws": workspace.id}), {"user": "ghost", "role": "client"}
+    )
     assert "no single active user" in unknown.content.decode()
 
 
@@ -70,8 +87,11 @@ def test_the_last_owner_cannot_be_removed_or_demoted(workspace, members, login, 
     client = login(members["owner"])
     client.post(reverse("workspace:member_remove", kwargs={"ws": workspace.id, "membership_id": owner.id}))
     assert Membership.objects.filter(pk=owner.pk).exists()
-    response = client.post(reverse("workspace:member_role", kwargs={"ws": workspace.id, "membership_id": owner.id}),
-                           {"role": "manager"}, follow=True)
+    response = client.post(
+        reverse("workspace:member_role", kwargs={"ws": workspace.id, "membership_id": owner.id}),
+        {"role": "manager"},
+        follow=True,
+    )
     assert "is the last owner" in response.content.decode()
     owner.refresh_from_db()
     assert owner.role == Role.OWNER
@@ -84,9 +104,12 @@ def test_the_last_owner_cannot_be_removed_or_demoted(workspace, members, login, 
 
 def test_changing_a_role_is_audited(workspace, members, login):
     analyst = Membership.objects.get(workspace=workspace, user=members["analyst"])
-    login(members["owner"]).post(reverse("workspace:member_role", kwargs={"ws": workspace.id,
-                                                                          "membership_id": analyst.id}),
-                                 {"role": "community"})
+    login(members["owner"]).post(
+        reverse("workspace:member_role", kwargs={"ws": workspace.id, "membership_id": analyst.id}),
+        {"role": "community"},
+    )
     analyst.refresh_from_db()
     assert analyst.role == Role.COMMUNITY
-    assert AuditEvent.objects.filter(action="member.role_changed", summary="analyst: analyst → community").exists()
+    assert AuditEvent.objects.filter(
+        action="member.role_changed", summary="analyst: analyst → community"
+    ).exists()

@@ -1,4 +1,4 @@
-"""Channel pages: connect a sandbox account like a real one, edit its dials, disconnect; never show secrets."""
+"""Channel pages: connect a sandbox account like a real one, edit its dials, disconnect; no secret shown."""
 
 from __future__ import annotations
 
@@ -17,9 +17,17 @@ def connect_url(ws) -> str:
 
 
 DIALS = {
-    "name": "Brand (test X)", "handle": "brandtest", "flavor": "x", "latency_ms": 50, "error_rate": 0.1,
-    "rate_limit_per_minute": 30, "ambiguous_rate": 0.02, "permanent_rate": 0, "audience_size": 5000,
-    "idempotent": "on", "seed": 7,
+    "name": "Brand (test X)",
+    "handle": "brandtest",
+    "flavor": "x",
+    "latency_ms": 50,
+    "error_rate": 0.1,
+    "rate_limit_per_minute": 30,
+    "ambiguous_rate": 0.02,
+    "permanent_rate": 0,
+    "audience_size": 5000,
+    "idempotent": "on",
+    "seed": 7,
 }
 
 
@@ -32,12 +40,28 @@ def test_connecting_a_sandbox_account_stores_its_token_encrypted(workspace, memb
     assert len(token) >= 32
     assert token not in channel.credentials_encrypted
     raw = Channel.objects.filter(pk=channel.pk).values_list("credentials_encrypted", flat=True).get()
-    assert raw.startswith("v1:") and token not in raw
-    assert (channel.network, channel.handle, channel.status) == ("sandbox", "@brandtest", ChannelStatus.ACTIVE)
-    assert channel.options == {"flavor": "x", "latency_ms": 50, "error_rate": 0.1, "rate_limit_per_minute": 30,
-                               "ambiguous_rate": 0.02, "permanent_rate": 0.0, "audience_size": 5000,
-                               "idempotent": True, "seed": 7}
-    for page in (list_url(workspace), reverse("channels:edit", kwargs={"ws": workspace.id, "channel_id": channel.id})):
+    assert raw.startswith("v1:")
+    assert token not in raw
+    assert (channel.network, channel.handle, channel.status) == (
+        "sandbox",
+        "@brandtest",
+        ChannelStatus.ACTIVE,
+    )
+    assert channel.options == {
+        "flavor": "x",
+        "latency_ms": 50,
+        "error_rate": 0.1,
+        "rate_limit_per_minute": 30,
+        "ambiguous_rate": 0.02,
+        "permanent_rate": 0.0,
+        "audience_size": 5000,
+        "idempotent": True,
+        "seed": 7,
+    }
+    for page in (
+        list_url(workspace),
+        reverse("channels:edit", kwargs={"ws": workspace.id, "channel_id": channel.id}),
+    ):
         html = client.get(page).content.decode()
         assert token not in html
         assert channel.credentials_encrypted not in html
@@ -46,10 +70,14 @@ def test_connecting_a_sandbox_account_stores_its_token_encrypted(workspace, memb
 
 def test_the_list_shows_network_status_and_the_sandbox_label(workspace, members, login, make_channel):
     make_channel(name="Shop X", options={"flavor": "x"})
-    make_channel(name="Broken", status=ChannelStatus.NEEDS_USER, status_message="The access token was revoked.")
+    make_channel(
+        name="Broken", status=ChannelStatus.NEEDS_USER, status_message="The access token was revoked."
+    )
     html = login(members["analyst"]).get(list_url(workspace)).content.decode()
-    assert "Shop X" in html and ">X <span class=\"sandbox-label\"" in html
-    assert "Reconnect needed" in html and "The access token was revoked." in html
+    assert "Shop X" in html
+    assert '>X <span class="sandbox-label"' in html
+    assert "Reconnect needed" in html
+    assert "The access token was revoked." in html
     assert 'data-testid="channel-connect"' not in html  # the analyst cannot manage channels
 
 
@@ -64,7 +92,8 @@ def test_editing_dials_and_the_daily_cap(workspace, members, login, make_channel
     channel = make_channel(name="Old name")
     response = login(members["manager"]).post(
         reverse("channels:edit", kwargs={"ws": workspace.id, "channel_id": channel.id}),
-        {**DIALS, "name": "New name", "daily_cap": 3, "error_rate": 0.5, "seed": ""})
+        {**DIALS, "name": "New name", "daily_cap": 3, "error_rate": 0.5, "seed": ""},
+    )
     assert response.status_code == 302
     channel.refresh_from_db()
     assert (channel.name, channel.daily_cap, channel.options["error_rate"]) == ("New name", 3, 0.5)
@@ -79,7 +108,10 @@ def test_disconnect_wipes_the_credentials_and_reconnect_issues_new_ones(workspac
     client.post(reverse("channels:disconnect", kwargs={"ws": workspace.id, "channel_id": channel.id}))
     channel.refresh_from_db()
     assert (channel.status, channel.credentials_encrypted, channel.get_credentials()) == (
-        ChannelStatus.DISCONNECTED, "", {})
+        ChannelStatus.DISCONNECTED,
+        "",
+        {},
+    )
     client.post(reverse("channels:reconnect", kwargs={"ws": workspace.id, "channel_id": channel.id}))
     channel.refresh_from_db()
     assert channel.status == ChannelStatus.ACTIVE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -32,22 +33,32 @@ def linkedin_channel(make_channel):
     return make_channel(name="Brand on LinkedIn", handle="@brand-li", options={"flavor": "linkedin"})
 
 
-def test_composing_for_two_channels_keeps_each_variant(workspace, members, login, x_channel, linkedin_channel):
+def test_composing_for_two_channels_keeps_each_variant(
+    workspace, members, login, x_channel, linkedin_channel
+):
     client = login(members["community"])
-    response = client.post(new_url(workspace), {
-        "channels": [x_channel.id, linkedin_channel.id],
-        "text": "Spring is here",
-        f"v{linkedin_channel.id}-text": "Spring is here: the longer story for LinkedIn readers",
-        f"v{x_channel.id}-first_comment": "More in the thread",
-        "link": "https://shop.example/spring", "utm_campaign": "spring",
-        "action": "draft",
-    })
+    response = client.post(
+        new_url(workspace),
+        {
+            "channels": [x_channel.id, linkedin_channel.id],
+            "text": "Spring is here",
+            f"v{linkedin_channel.id}-text": "Spring is here: the longer story for LinkedIn readers",
+            f"v{x_channel.id}-first_comment": "More in the thread",
+            "link": "https://shop.example/spring",
+            "utm_campaign": "spring",
+            "action": "draft",
+        },
+    )
     post = Post.objects.get(workspace=workspace)
     assert response.status_code == 302
-    assert response["Location"] == reverse("publishing:post_detail", kwargs={"ws": workspace.id, "post_id": post.id})
+    assert response["Location"] == reverse(
+        "publishing:post_detail", kwargs={"ws": workspace.id, "post_id": post.id}
+    )
     texts = dict(post.targets.values_list("channel_id", "text"))
-    assert texts == {x_channel.id: "Spring is here",
-                     linkedin_channel.id: "Spring is here: the longer story for LinkedIn readers"}
+    assert texts == {
+        x_channel.id: "Spring is here",
+        linkedin_channel.id: "Spring is here: the longer story for LinkedIn readers",
+    }
     assert post.targets.get(channel=x_channel).first_comment == "More in the thread"
     assert set(post.targets.values_list("state", flat=True)) == {S.DRAFT}
     assert (post.utm_campaign, post.author) == ("spring", members["community"])
@@ -63,13 +74,20 @@ def test_the_edit_page_shows_the_saved_variants_and_warns_an_approved_post_goes_
     from tamtam.publishing import services
     from tamtam.publishing.services import PostInput, VariantInput
 
-    post = services.create_post(workspace, members["manager"], PostInput(
-        text="Base", channel_ids=[x_channel.id, linkedin_channel.id],
-        variants=[VariantInput(channel_id=linkedin_channel.id, text="Own LinkedIn text")]))
+    post = services.create_post(
+        workspace,
+        members["manager"],
+        PostInput(
+            text="Base",
+            channel_ids=[x_channel.id, linkedin_channel.id],
+            variants=[VariantInput(channel_id=linkedin_channel.id, text="Own LinkedIn text")],
+        ),
+    )
     services.schedule(post, members["manager"], timezone.now() + timedelta(days=1))
     services.approve(post, members["manager"], "manager")
-    page = login(members["community"]).get(reverse("publishing:post_edit", kwargs={"ws": workspace.id,
-                                                                                  "post_id": post.id}))
+    page = login(members["community"]).get(
+        reverse("publishing:post_edit", kwargs={"ws": workspace.id, "post_id": post.id})
+    )
     html = page.content.decode()
     assert page.status_code == 200
     assert "Own LinkedIn text" in html
@@ -77,20 +95,25 @@ def test_the_edit_page_shows_the_saved_variants_and_warns_an_approved_post_goes_
 
     response = login(members["community"]).post(
         reverse("publishing:post_edit", kwargs={"ws": workspace.id, "post_id": post.id}),
-        {"channels": [x_channel.id, linkedin_channel.id], "text": "Base, edited", "action": "draft"})
+        {"channels": [x_channel.id, linkedin_channel.id], "text": "Base, edited", "action": "draft"},
+    )
     assert response.status_code == 302
     post.refresh_from_db()
     assert post.version == 2
     assert set(post.targets.values_list("state", flat=True)) == {S.IN_REVIEW}
 
 
-def test_live_checks_show_the_over_limit_count_and_a_spelling_suggestion(workspace, members, login, x_channel):
+def test_live_checks_show_the_over_limit_count_and_a_spelling_suggestion(
+    workspace, members, login, x_channel
+):
     workspace.language = "en"
     workspace.save()
     text = "Helo everyone, " + "great news today " * 20
     used, maximum = count_for("x", text)
     assert used > maximum == 280
-    response = login(members["community"]).post(checks_url(workspace), {"channels": [x_channel.id], "text": text})
+    response = login(members["community"]).post(
+        checks_url(workspace), {"channels": [x_channel.id], "text": text}
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert f"{used} / 280" in html
@@ -101,29 +124,43 @@ def test_live_checks_show_the_over_limit_count_and_a_spelling_suggestion(workspa
 
 
 def test_live_checks_preview_shows_the_link_with_its_utm_tags(workspace, members, login, linkedin_channel):
-    response = login(members["community"]).post(checks_url(workspace), {
-        "channels": [linkedin_channel.id], "text": "Read #spring news from @partner",
-        "link": "https://shop.example/p?id=3", "utm_campaign": "spring", "utm_medium": "social",
-    })
+    response = login(members["community"]).post(
+        checks_url(workspace),
+        {
+            "channels": [linkedin_channel.id],
+            "text": "Read #spring news from @partner",
+            "link": "https://shop.example/p?id=3",
+            "utm_campaign": "spring",
+            "utm_medium": "social",
+        },
+    )
     html = response.content.decode()
-    assert "https://shop.example/p?id=3&amp;utm_source=sandbox&amp;utm_medium=social&amp;utm_campaign=spring" in html
+    assert (
+        "https://shop.example/p?id=3&amp;utm_source=sandbox&amp;utm_medium=social&amp;utm_campaign=spring"
+        in html
+    )
     assert '<span class="pv-tag">#spring</span>' in html
     assert '<span class="pv-mention">@partner</span>' in html
     assert 'class="pv pv-linkedin"' in html
 
 
 def test_live_checks_escape_what_the_user_types(workspace, members, login, x_channel):
-    response = login(members["community"]).post(checks_url(workspace), {
-        "channels": [x_channel.id], "text": "<script>alert(1)</script>"})
+    response = login(members["community"]).post(
+        checks_url(workspace), {"channels": [x_channel.id], "text": "<script>alert(1)</script>"}
+    )
     assert "<script>alert(1)</script>" not in response.content.decode()
     assert "&lt;script&gt;" in response.content.decode()
 
 
 def test_live_checks_warn_about_a_picked_file_too_large_for_the_network(workspace, members, login, x_channel):
-    response = login(members["community"]).post(checks_url(workspace), {
-        "channels": [x_channel.id], "text": "Look",
-        "pending_files": '[{"name": "poster.png", "size": 9000000, "type": "image/png"}]',
-    })
+    response = login(members["community"]).post(
+        checks_url(workspace),
+        {
+            "channels": [x_channel.id],
+            "text": "Look",
+            "pending_files": '[{"name": "poster.png", "size": 9000000, "type": "image/png"}]',
+        },
+    )
     assert "poster.png is 9 MB; X allows 5.24 MB." in response.content.decode()
 
 
@@ -131,14 +168,22 @@ def test_an_oversized_file_is_refused_by_name_and_nothing_else_is_lost(
     workspace, members, login, x_channel, settings
 ):
     settings.MEDIA_MAX_BYTES = 1000
-    response = login(members["community"]).post(new_url(workspace), {
-        "channels": [x_channel.id], "text": "Keep this text", "link": "https://shop.example/sale",
-        "utm_campaign": "summer-sale", f"v{x_channel.id}-first_comment": "And this comment",
-        "upload": [SimpleUploadedFile("holiday-video.mp4", b"\x00" * 5000, "video/mp4"),
-                   SimpleUploadedFile("small.png", b"\x89PNG" + b"\x00" * 100, "image/png")],
-        "upload_alt": ["", "A small logo"],
-        "action": "draft",
-    })
+    response = login(members["community"]).post(
+        new_url(workspace),
+        {
+            "channels": [x_channel.id],
+            "text": "Keep this text",
+            "link": "https://shop.example/sale",
+            "utm_campaign": "summer-sale",
+            f"v{x_channel.id}-first_comment": "And this comment",
+            "upload": [
+                SimpleUploadedFile("holiday-video.mp4", b"\x00" * 5000, "video/mp4"),
+                SimpleUploadedFile("small.png", b"\x89PNG" + b"\x00" * 100, "image/png"),
+            ],
+            "upload_alt": ["", "A small logo"],
+            "action": "draft",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert "holiday-video.mp4 is 5 KB; tamtam accepts files up to 1 KB." in html
@@ -155,20 +200,33 @@ def test_an_oversized_file_is_refused_by_name_and_nothing_else_is_lost(
 
 def test_scheduling_reads_the_time_in_the_workspace_zone(workspace, members, login, x_channel):
     assert workspace.time_zone == "Europe/Paris"
-    response = login(members["community"]).post(new_url(workspace), {
-        "channels": [x_channel.id], "text": "Summer sale", "scheduled_local": "2030-07-01T09:30",
-        "action": "schedule",
-    })
+    response = login(members["community"]).post(
+        new_url(workspace),
+        {
+            "channels": [x_channel.id],
+            "text": "Summer sale",
+            "scheduled_local": "2030-07-01T09:30",
+            "action": "schedule",
+        },
+    )
     assert response.status_code == 302
     post = Post.objects.get()
     assert post.scheduled_at == datetime(2030, 7, 1, 7, 30, tzinfo=UTC)  # CEST is UTC+2
     assert list(post.targets.values_list("state", "scheduled_at")) == [(S.IN_REVIEW, post.scheduled_at)]
 
 
-def test_a_time_in_the_past_is_refused_next_to_the_field_and_nothing_is_saved(workspace, members, login, x_channel):
-    response = login(members["community"]).post(new_url(workspace), {
-        "channels": [x_channel.id], "text": "Too late", "scheduled_local": "2001-01-01T09:00", "action": "schedule",
-    })
+def test_a_time_in_the_past_is_refused_next_to_the_field_and_nothing_is_saved(
+    workspace, members, login, x_channel
+):
+    response = login(members["community"]).post(
+        new_url(workspace),
+        {
+            "channels": [x_channel.id],
+            "text": "Too late",
+            "scheduled_local": "2001-01-01T09:00",
+            "action": "schedule",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert 'data-testid="error-scheduled_local"' in html
@@ -178,13 +236,16 @@ def test_a_time_in_the_past_is_refused_next_to_the_field_and_nothing_is_saved(wo
 
 
 def test_schedule_without_a_time_says_so(workspace, members, login, x_channel):
-    response = login(members["community"]).post(new_url(workspace), {
-        "channels": [x_channel.id], "text": "When?", "action": "schedule"})
+    response = login(members["community"]).post(
+        new_url(workspace), {"channels": [x_channel.id], "text": "When?", "action": "schedule"}
+    )
     assert response.status_code == 400
     assert "Choose the date and time of publication." in response.content.decode()
 
 
-def test_a_post_the_network_would_refuse_cannot_be_scheduled_but_can_be_saved(workspace, members, login, x_channel):
+def test_a_post_the_network_would_refuse_cannot_be_scheduled_but_can_be_saved(
+    workspace, members, login, x_channel
+):
     client = login(members["community"])
     data = {"channels": [x_channel.id], "text": "word " * 100, "scheduled_local": "2030-07-01T09:30"}
     refused = client.post(new_url(workspace), {**data, "action": "schedule"})
@@ -210,8 +271,10 @@ def test_add_to_queue_takes_the_next_free_slot(workspace, members, login, x_chan
     queue.channels.add(x_channel)
     for weekday in range(7):
         QueueSlot.objects.create(queue=queue, weekday=weekday, time=time(9, 0))
-    response = login(members["community"]).post(new_url(workspace), {
-        "channels": [x_channel.id], "text": "Queued", "queue": queue.id, "action": "queue"})
+    response = login(members["community"]).post(
+        new_url(workspace),
+        {"channels": [x_channel.id], "text": "Queued", "queue": queue.id, "action": "queue"},
+    )
     assert response.status_code == 302
     post = Post.objects.get()
     assert post.queue == queue
@@ -227,4 +290,4 @@ def test_the_composer_labels_sandbox_channels(workspace, members, login, x_chann
     html = login(members["community"]).get(new_url(workspace)).content.decode()
     assert 'class="sandbox-label"' in html
     assert f'data-testid="channel-{x_channel.id}"' in html
-    assert 'data-testid="schedule-zone">Europe/Paris<' in html
+    assert re.search(r'data-testid="schedule-zone"[^>]*>Europe/Paris<', html)

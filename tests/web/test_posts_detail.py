@@ -17,8 +17,9 @@ from tamtam.publishing.states import TargetState as S
 @pytest.fixture
 def post(workspace, members, make_channel) -> Post:
     channels = [make_channel(name="Alpha", options={"flavor": "bluesky"}), make_channel(name="Beta")]
-    return services.create_post(workspace, members["community"], PostInput(
-        text="Launch day", channel_ids=[c.id for c in channels]))
+    return services.create_post(
+        workspace, members["community"], PostInput(text="Launch day", channel_ids=[c.id for c in channels])
+    )
 
 
 def url(post: Post, name: str = "publishing:post_detail", **extra: int) -> str:
@@ -32,20 +33,42 @@ def target(post: Post, channel_name: str) -> PostTarget:
 def test_it_shows_each_target_with_its_state_time_link_error_and_attempts(workspace, members, login, post):
     alpha, beta = target(post, "Alpha"), target(post, "Beta")
     PostTarget.objects.filter(pk=alpha.pk).update(
-        state=S.PUBLISHED, remote_url="https://bsky.example/post/1", scheduled_at=datetime(2030, 1, 15, 8, 0, tzinfo=UTC),
-        published_at=datetime(2030, 1, 15, 8, 0, 2, tzinfo=UTC), attempts=1)
-    PostTarget.objects.filter(pk=beta.pk).update(state=S.FAILED, last_error="Duplicate content refused", attempts=2)
-    PublishAttempt.objects.create(target=alpha, number=1, idempotency_key="k", outcome=AttemptOutcome.SUCCESS,
-                                  status_code=201, duration_ms=340)
-    PublishAttempt.objects.create(target=beta, number=1, idempotency_key="k2", outcome=AttemptOutcome.PERMANENT,
-                                  status_code=400, duration_ms=120, error="Duplicate content refused")
+        state=S.PUBLISHED,
+        remote_url="https://bsky.example/post/1",
+        scheduled_at=datetime(2030, 1, 15, 8, 0, tzinfo=UTC),
+        published_at=datetime(2030, 1, 15, 8, 0, 2, tzinfo=UTC),
+        attempts=1,
+    )
+    PostTarget.objects.filter(pk=beta.pk).update(
+        state=S.FAILED, last_error="Duplicate content refused", attempts=2
+    )
+    PublishAttempt.objects.create(
+        target=alpha,
+        number=1,
+        idempotency_key="k",
+        outcome=AttemptOutcome.SUCCESS,
+        status_code=201,
+        duration_ms=340,
+    )
+    PublishAttempt.objects.create(
+        target=beta,
+        number=1,
+        idempotency_key="k2",
+        outcome=AttemptOutcome.PERMANENT,
+        status_code=400,
+        duration_ms=120,
+        error="Duplicate content refused",
+    )
     html = login(members["analyst"]).get(url(post)).content.decode()
     assert 'class="badge state-published" data-testid="target-state"' in html
     assert 'class="badge state-failed" data-testid="target-state"' in html
-    assert 'href="https://bsky.example/post/1"' in html and 'data-testid="remote-link"' in html
+    assert 'href="https://bsky.example/post/1"' in html
+    assert 'data-testid="remote-link"' in html
     assert "Tue 15 Jan 2030, 09:00" in html  # 08:00 UTC shown in Paris time
     assert "Sandbox said:</strong> Duplicate content refused" in html
-    assert "340 ms" in html and ">201<" in html and ">400<" in html
+    assert "340 ms" in html
+    assert ">201<" in html
+    assert ">400<" in html
     assert 'data-testid="target-retry"' not in html  # an analyst only reads
 
 
@@ -57,7 +80,10 @@ def test_retry_puts_a_failed_target_back_in_the_schedule(workspace, members, log
     client.post(url(post, "publishing:target_retry", target_id=beta.id))
     beta.refresh_from_db()
     assert (beta.state, beta.last_error) == (S.SCHEDULED, "")
-    assert login(members["analyst"]).post(url(post, "publishing:target_retry", target_id=beta.id)).status_code == 403
+    assert (
+        login(members["analyst"]).post(url(post, "publishing:target_retry", target_id=beta.id)).status_code
+        == 403
+    )
 
 
 def test_an_unconfirmed_target_can_be_marked_published_with_its_url(workspace, members, login, post):
@@ -65,14 +91,19 @@ def test_an_unconfirmed_target_can_be_marked_published_with_its_url(workspace, m
     PostTarget.objects.filter(pk=alpha.pk).update(state=S.UNCONFIRMED, last_error="timeout after sending")
     client = login(members["manager"])
     html = client.get(url(post)).content.decode()
-    assert 'data-testid="target-mark-published"' in html and 'data-testid="target-retry-anyway"' in html
-    bad = client.post(url(post, "publishing:target_resolve", target_id=alpha.id), {"outcome": "published",
-                                                                                   "url": "not a url"})
+    assert 'data-testid="target-mark-published"' in html
+    assert 'data-testid="target-retry-anyway"' in html
+    bad = client.post(
+        url(post, "publishing:target_resolve", target_id=alpha.id),
+        {"outcome": "published", "url": "not a url"},
+    )
     assert bad.status_code == 302
     alpha.refresh_from_db()
     assert alpha.state == S.UNCONFIRMED
-    client.post(url(post, "publishing:target_resolve", target_id=alpha.id),
-                {"outcome": "published", "url": "https://bsky.example/post/9"})
+    client.post(
+        url(post, "publishing:target_resolve", target_id=alpha.id),
+        {"outcome": "published", "url": "https://bsky.example/post/9"},
+    )
     alpha.refresh_from_db()
     assert (alpha.state, alpha.remote_url) == (S.PUBLISHED, "https://bsky.example/post/9")
 
@@ -80,7 +111,9 @@ def test_an_unconfirmed_target_can_be_marked_published_with_its_url(workspace, m
 def test_retry_anyway_sends_an_unconfirmed_target_again(workspace, members, login, post):
     alpha = target(post, "Alpha")
     PostTarget.objects.filter(pk=alpha.pk).update(state=S.UNCONFIRMED)
-    login(members["community"]).post(url(post, "publishing:target_resolve", target_id=alpha.id), {"outcome": "retry"})
+    login(members["community"]).post(
+        url(post, "publishing:target_resolve", target_id=alpha.id), {"outcome": "retry"}
+    )
     alpha.refresh_from_db()
     assert alpha.state == S.RETRY_WAIT
 

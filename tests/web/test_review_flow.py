@@ -39,17 +39,25 @@ def client_workspace(workspace):
 
 @pytest.fixture
 def scheduled_post(workspace, members, make_channel):
-    post = services.create_post(workspace, members["community"], PostInput(
-        text="Our new collection", channel_ids=[make_channel(name="X", options={"flavor": "x"}).id]))
+    post = services.create_post(
+        workspace,
+        members["community"],
+        PostInput(
+            text="Our new collection", channel_ids=[make_channel(name="X", options={"flavor": "x"}).id]
+        ),
+    )
     services.schedule(post, members["community"], timezone.now() + timedelta(days=2))
     return post
 
 
 def link_token(login, members, post: Post) -> str:
     response = login(members["manager"]).post(
-        reverse("publishing:post_approval_link", kwargs={"ws": post.workspace_id, "post_id": post.id}))
+        reverse("publishing:post_approval_link", kwargs={"ws": post.workspace_id, "post_id": post.id})
+    )
     assert response.status_code == 200
-    found = re.search(r'value="http[^"]+/review/([^/"]+)/" data-testid="approval-url"', response.content.decode())
+    found = re.search(
+        r'value="http[^"]+/review/([^/"]+)/" data-testid="approval-url"', response.content.decode()
+    )
     assert found
     return found.group(1)
 
@@ -57,9 +65,15 @@ def link_token(login, members, post: Post) -> str:
 def test_submit_then_the_manager_approves_and_the_post_is_scheduled(workspace, members, login, make_channel):
     channel = make_channel()
     author = login(members["community"])
-    author.post(reverse("publishing:post_new", kwargs={"ws": workspace.id}), {
-        "channels": [channel.id], "text": "Ready for review", "scheduled_local": "2030-03-03T10:00",
-        "action": "schedule"})
+    author.post(
+        reverse("publishing:post_new", kwargs={"ws": workspace.id}),
+        {
+            "channels": [channel.id],
+            "text": "Ready for review",
+            "scheduled_local": "2030-03-03T10:00",
+            "action": "schedule",
+        },
+    )
     post = Post.objects.get()
     assert states(post) == {S.IN_REVIEW}
     assert author.post(decide_url(post), {"decision": "approve"}).status_code == 403  # not a reviewer
@@ -92,12 +106,16 @@ def test_request_changes_needs_a_comment_and_returns_the_post_to_its_author(
 
 def test_comments_are_added_to_the_thread(workspace, members, login, scheduled_post):
     client = login(members["community"])
-    client.post(reverse("publishing:post_comment", kwargs={"ws": workspace.id, "post_id": scheduled_post.id}),
-                {"body": "Photo coming tomorrow"})
+    client.post(
+        reverse("publishing:post_comment", kwargs={"ws": workspace.id, "post_id": scheduled_post.id}),
+        {"body": "Photo coming tomorrow"},
+    )
     assert "Photo coming tomorrow" in client.get(detail_url(scheduled_post)).content.decode()
 
 
-def test_the_client_approves_through_the_secret_link(client_workspace, members, login, scheduled_post, client):
+def test_the_client_approves_through_the_secret_link(
+    client_workspace, members, login, scheduled_post, client
+):
     services.approve(scheduled_post, members["manager"], "manager")
     token = link_token(login, members, scheduled_post)
     client.logout()
@@ -111,14 +129,19 @@ def test_the_client_approves_through_the_secret_link(client_workspace, members, 
     assert missing_name.status_code == 400
     assert states(scheduled_post) == {S.IN_REVIEW}
 
-    assert client.post(url, {"decision": "approve", "name": "Claire (client)", "comment": "Lovely"}).status_code == 302
+    assert (
+        client.post(url, {"decision": "approve", "name": "Claire (client)", "comment": "Lovely"}).status_code
+        == 302
+    )
     assert states(scheduled_post) == {S.SCHEDULED}
     approval = Approval.objects.get(post=scheduled_post, step="client")
     assert (approval.via_link, approval.reviewer_name, approval.user) == (True, "Claire (client)", None)
     assert "Already approved by Claire (client)" in client.get(url).content.decode()
 
 
-def test_the_client_can_request_changes_through_the_link(client_workspace, members, login, scheduled_post, client):
+def test_the_client_can_request_changes_through_the_link(
+    client_workspace, members, login, scheduled_post, client
+):
     services.approve(scheduled_post, members["manager"], "manager")
     url = reverse("publishing:review_link", kwargs={"token": link_token(login, members, scheduled_post)})
     client.logout()
@@ -134,8 +157,10 @@ def test_a_tampered_link_is_refused(client_workspace, members, login, scheduled_
     response = client.get(reverse("publishing:review_link", kwargs={"token": tampered}))
     assert response.status_code == 400
     assert "This approval link is not valid" in response.content.decode()
-    response = client.post(reverse("publishing:review_link", kwargs={"token": tampered}),
-                           {"decision": "approve", "name": "Mallory"})
+    response = client.post(
+        reverse("publishing:review_link", kwargs={"token": tampered}),
+        {"decision": "approve", "name": "Mallory"},
+    )
     assert response.status_code == 400
     assert states(scheduled_post) == {S.IN_REVIEW}
 
@@ -148,8 +173,9 @@ def test_an_expired_link_is_refused(client_workspace, members, scheduled_post, c
     monkeypatch.setattr(signing.TimestampSigner, "timestamp", lambda self: signing.b62_encode(month_ago))
     token = planning.approval_token(scheduled_post)
     monkeypatch.undo()
-    response = client.post(reverse("publishing:review_link", kwargs={"token": token}),
-                           {"decision": "approve", "name": "Claire"})
+    response = client.post(
+        reverse("publishing:review_link", kwargs={"token": token}), {"decision": "approve", "name": "Claire"}
+    )
     assert response.status_code == 410
     assert "expired" in response.content.decode()
     assert states(scheduled_post) == {S.IN_REVIEW}
@@ -159,7 +185,9 @@ def test_a_link_for_an_older_version_cannot_approve(client_workspace, members, l
     services.approve(scheduled_post, members["manager"], "manager")
     token = link_token(login, members, scheduled_post)
     channel_ids = list(scheduled_post.targets.values_list("channel_id", flat=True))
-    services.update_post(scheduled_post, members["community"], PostInput(text="Edited text", channel_ids=channel_ids))
+    services.update_post(
+        scheduled_post, members["community"], PostInput(text="Edited text", channel_ids=channel_ids)
+    )
     services.approve(scheduled_post, members["manager"], "manager")  # the manager re-approves version 2
     client.logout()
     url = reverse("publishing:review_link", kwargs={"token": token})
@@ -175,8 +203,9 @@ def test_a_link_cannot_skip_the_managers_step(client_workspace, members, schedul
     from tamtam.publishing import planning
 
     token = planning.approval_token(scheduled_post)  # made before the manager approved
-    response = client.post(reverse("publishing:review_link", kwargs={"token": token}),
-                           {"decision": "approve", "name": "Claire"})
+    response = client.post(
+        reverse("publishing:review_link", kwargs={"token": token}), {"decision": "approve", "name": "Claire"}
+    )
     assert response.status_code == 409
     assert not Approval.objects.filter(post=scheduled_post).exists()
 
@@ -196,7 +225,8 @@ def test_a_client_sees_only_the_review_pages(client_workspace, members, login, s
     calendar = reverse("publishing:calendar", kwargs={"ws": ws})
     assert client.get(calendar).status_code == 403
     assert client.get(reverse("web:workspace", kwargs={"ws": ws}))["Location"] == reverse(
-        "publishing:review_list", kwargs={"ws": ws})
+        "publishing:review_list", kwargs={"ws": ws}
+    )
 
     review_post = reverse("publishing:review_post", kwargs={"ws": ws, "post_id": scheduled_post.id})
     assert client.get(review_post).status_code == 404  # still with the manager: not sent to the client
@@ -210,8 +240,10 @@ def test_a_client_sees_only_the_review_pages(client_workspace, members, login, s
     assert 'data-testid="nav-review"' in listing
     page = client.get(review_post)
     assert page.status_code == 200
-    client.post(reverse("publishing:post_decide", kwargs={"ws": ws, "post_id": scheduled_post.id}),
-                {"decision": "approve", "version": scheduled_post.version})
+    client.post(
+        reverse("publishing:post_decide", kwargs={"ws": ws, "post_id": scheduled_post.id}),
+        {"decision": "approve", "version": scheduled_post.version},
+    )
     assert states(scheduled_post) == {S.SCHEDULED}
 
 
@@ -232,7 +264,10 @@ def test_strangers_get_404_everywhere(workspace, scheduled_post, make_user, logi
 
 def test_a_post_of_another_workspace_is_not_found(workspace, members, login, make_workspace, make_channel):
     other = make_workspace()
-    post = services.create_post(other, None, PostInput(text="Theirs", channel_ids=[make_channel(ws=other).id]))
+    post = services.create_post(
+        other, None, PostInput(text="Theirs", channel_ids=[make_channel(ws=other).id])
+    )
     response = login(members["manager"]).get(
-        reverse("publishing:post_detail", kwargs={"ws": workspace.id, "post_id": post.id}))
+        reverse("publishing:post_detail", kwargs={"ws": workspace.id, "post_id": post.id})
+    )
     assert response.status_code == 404

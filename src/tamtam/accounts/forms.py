@@ -10,7 +10,9 @@ from tamtam.lib import timeutil
 from tamtam.lib.errors import Conflict, InvalidInput
 
 
-def add_service_error(form: forms.Form, exc: InvalidInput | Conflict, field_map: Mapping[str, str] | None = None) -> None:
+def add_service_error(
+    form: forms.BaseForm, exc: InvalidInput | Conflict, field_map: Mapping[str, str] | None = None
+) -> None:
     """Show a service error next to the field it names (InvalidInput), else at the top of the form."""
     if isinstance(exc, InvalidInput):
         field = (field_map or {}).get(exc.field, exc.field)
@@ -29,7 +31,8 @@ class ProfileForm(forms.ModelForm):
 class WorkspaceSettingsForm(forms.ModelForm):
     # A text input with a datalist: 600 zones in a <select> are unusable, and a typo is caught below.
     time_zone = forms.CharField(
-        label=_("Time zone"), max_length=64,
+        label=_("Time zone"),
+        max_length=64,
         help_text=_("An IANA name such as Europe/Paris; every date of this workspace is shown in it."),
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )
@@ -47,7 +50,8 @@ class WorkspaceSettingsForm(forms.ModelForm):
         except timeutil.UnknownTimeZoneError:
             raise forms.ValidationError(
                 _("Unknown time zone “%(zone)s”: use an IANA name such as Europe/Paris or America/New_York."),
-                code="unknown_zone", params={"zone": value},
+                code="unknown_zone",
+                params={"zone": value},
             ) from None
         return value
 
@@ -67,4 +71,3 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args: object, actions: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["action"].choices = [("", _("All actions")), *((a, a) for a in actions)]  # type: ignore[attr-defined]
-

@@ -37,8 +37,14 @@ def update_settings(workspace: Workspace, actor: Any, **values: Any) -> Workspac
     workspace.full_clean(exclude=["agency", "slug", "ical_token", "color"])
     workspace.save()
     if changed:
-        audit(workspace, actor, "workspace.updated", workspace,
-              summary=", ".join(f"{k}: {old} → {new}" for k, (old, new) in changed.items()), changes=changed)
+        audit(
+            workspace,
+            actor,
+            "workspace.updated",
+            workspace,
+            summary=", ".join(f"{k}: {old} → {new}" for k, (old, new) in changed.items()),
+            changes=changed,
+        )
     return workspace
 
 
@@ -55,7 +61,9 @@ def _find_user(identifier: str) -> User:
     identifier = identifier.strip()
     if not identifier:
         raise InvalidInput("user", _("enter a username or an e-mail address"))
-    matches = list(User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier), is_active=True)[:2])
+    matches = list(
+        User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier), is_active=True)[:2]
+    )
     if len(matches) != 1:
         # Same message whether nobody or several people match: the form must not probe the user base.
         raise InvalidInput("user", _("no single active user has this username or e-mail address"))
@@ -75,33 +83,56 @@ def add_member(workspace: Workspace, actor: Any, identifier: str, role: str) -> 
     if Membership.objects.filter(workspace=workspace, user=user).exists():
         raise InvalidInput("user", _("%(user)s is already a member") % {"user": user.get_username()})
     member = Membership.objects.create(workspace=workspace, user=user, role=role)
-    audit(workspace, actor, "member.added", member, summary=f"{user.get_username()} ({role})",
-          user_id=user.pk, role=role)
+    audit(
+        workspace,
+        actor,
+        "member.added",
+        member,
+        summary=f"{user.get_username()} ({role})",
+        user_id=user.pk,
+        role=role,
+    )
     return member
 
 
 def _lock_owners(workspace: Workspace) -> list[int]:
-    return list(Membership.objects.select_for_update().filter(workspace=workspace, role=Role.OWNER)
-                .values_list("pk", flat=True))
+    return list(
+        Membership.objects.select_for_update()
+        .filter(workspace=workspace, role=Role.OWNER)
+        .values_list("pk", flat=True)
+    )
 
 
 @transaction.atomic
 def change_role(workspace: Workspace, actor: Any, membership_id: int, role: str) -> Membership:
     role = _check_role(role)
     owners = _lock_owners(workspace)
-    member = Membership.objects.select_for_update().select_related("user").filter(
-        workspace=workspace, pk=membership_id).first()
+    member = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(workspace=workspace, pk=membership_id)
+        .first()
+    )
     if member is None:
         raise InvalidInput("membership", _("no such member"))
     if member.role == Role.OWNER and role != Role.OWNER and owners == [member.pk]:
-        raise Conflict(_("%(user)s is the last owner; make someone else owner first")
-                       % {"user": member.user.get_username()})
+        raise Conflict(
+            _("%(user)s is the last owner; make someone else owner first")
+            % {"user": member.user.get_username()}
+        )
     old = member.role
     if old != role:
         member.role = role
         member.save(update_fields=["role"])
-        audit(workspace, actor, "member.role_changed", member,
-              summary=f"{member.user.get_username()}: {old} → {role}", old=old, new=role)
+        audit(
+            workspace,
+            actor,
+            "member.role_changed",
+            member,
+            summary=f"{member.user.get_username()}: {old} → {role}",
+            old=old,
+            new=role,
+        )
     return member
 
 
@@ -112,8 +143,16 @@ def remove_member(workspace: Workspace, actor: Any, membership_id: int) -> None:
     if member is None:
         raise InvalidInput("membership", _("no such member"))
     if member.role == Role.OWNER and owners == [member.pk]:
-        raise Conflict(_("%(user)s is the last owner and cannot be removed")
-                       % {"user": member.user.get_username()})
-    audit(workspace, actor, "member.removed", member, summary=member.user.get_username(),
-          user_id=member.user_id, role=member.role)
+        raise Conflict(
+            _("%(user)s is the last owner and cannot be removed") % {"user": member.user.get_username()}
+        )
+    audit(
+        workspace,
+        actor,
+        "member.removed",
+        member,
+        summary=member.user.get_username(),
+        user_id=member.user_id,
+        role=member.role,
+    )
     member.delete()

@@ -85,19 +85,33 @@ def _ical_url(workspace: Workspace) -> str:
     return ""
 
 
-def _settings_page(request: AuthedRequest, member: Membership, form: WorkspaceSettingsForm | None = None,
-                   add_form: MemberAddForm | None = None, status: int = 200) -> HttpResponse:
+def _settings_page(
+    request: AuthedRequest,
+    member: Membership,
+    form: WorkspaceSettingsForm | None = None,
+    add_form: MemberAddForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     workspace = member.workspace
-    rows = Membership.objects.filter(workspace=workspace).select_related("user").order_by("role", "user__username")
-    return render(request, "accounts/workspace_settings.html", {
-        "workspace": workspace,
-        "form": form or WorkspaceSettingsForm(instance=workspace),
-        "add_form": add_form or MemberAddForm(),
-        "members": rows,
-        "roles": Role.choices,
-        "zones": timeutil.all_zone_names(),
-        "ical_url": _ical_url(workspace),
-    }, status=status)
+    rank = {role: index for index, role in enumerate(Role.values)}  # owners first, clients last
+    rows = sorted(
+        Membership.objects.filter(workspace=workspace).select_related("user"),
+        key=lambda m: (rank.get(m.role, len(rank)), m.user.username.lower()),
+    )
+    return render(
+        request,
+        "accounts/workspace_settings.html",
+        {
+            "workspace": workspace,
+            "form": form or WorkspaceSettingsForm(instance=workspace),
+            "add_form": add_form or MemberAddForm(),
+            "members": rows,
+            "roles": Role.choices,
+            "zones": timeutil.all_zone_names(),
+            "ical_url": _ical_url(workspace),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -108,8 +122,9 @@ def workspace_settings(request: AuthedRequest, ws: int) -> HttpResponse:
     form = WorkspaceSettingsForm(request.POST, instance=Workspace.objects.get(pk=ws))
     if form.is_valid():
         try:
-            members.update_settings(member.workspace, request.user,
-                                    **{k: form.cleaned_data[k] for k in members.SETTINGS_FIELDS})
+            members.update_settings(
+                member.workspace, request.user, **{k: form.cleaned_data[k] for k in members.SETTINGS_FIELDS}
+            )
         except InvalidInput as exc:
             add_service_error(form, exc)
         else:
@@ -134,13 +149,17 @@ def member_add(request: AuthedRequest, ws: int) -> HttpResponse:
     form = MemberAddForm(request.POST)
     if form.is_valid():
         try:
-            added = members.add_member(member.workspace, request.user, form.cleaned_data["user"],
-                                       form.cleaned_data["role"])
+            added = members.add_member(
+                member.workspace, request.user, form.cleaned_data["user"], form.cleaned_data["role"]
+            )
         except (InvalidInput, Conflict) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, _("%(user)s joined as %(role)s.") % {
-                "user": added.user.get_username(), "role": added.get_role_display()})
+            messages.success(
+                request,
+                _("%(user)s joined as %(role)s.")
+                % {"user": added.user.get_username(), "role": added.get_role_display()},
+            )
             return redirect("workspace:settings", ws=ws)
     return _settings_page(request, member, add_form=form, status=400)
 
@@ -154,12 +173,17 @@ def member_role(request: AuthedRequest, ws: int, membership_id: int) -> HttpResp
         messages.error(request, _("Choose a role."))
         return redirect("workspace:settings", ws=ws)
     try:
-        changed = members.change_role(member.workspace, request.user, membership_id, form.cleaned_data["role"])
+        changed = members.change_role(
+            member.workspace, request.user, membership_id, form.cleaned_data["role"]
+        )
     except (InvalidInput, Conflict) as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("%(user)s is now %(role)s.") % {
-            "user": changed.user.get_username(), "role": changed.get_role_display()})
+        messages.success(
+            request,
+            _("%(user)s is now %(role)s.")
+            % {"user": changed.user.get_username(), "role": changed.get_role_display()},
+        )
     return redirect("workspace:settings", ws=ws)
 
 
@@ -182,13 +206,23 @@ def member_remove(request: AuthedRequest, ws: int, membership_id: int) -> HttpRe
 def audit_log(request: AuthedRequest, ws: int) -> HttpResponse:
     member = require(request.user, ws, Cap.VIEW_AUDIT)
     events = AuditEvent.objects.filter(workspace_id=ws).select_related("actor")
-    actions = sorted(set(AuditEvent.objects.filter(workspace_id=ws).values_list("action", flat=True).distinct()))
+    actions = sorted(
+        set(AuditEvent.objects.filter(workspace_id=ws).values_list("action", flat=True).distinct())
+    )
     form = AuditFilterForm(request.GET or None, actions=actions)
     action = form.cleaned_data["action"] if form.is_valid() else ""
     if action:
         events = events.filter(action=action)
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = urlencode({"action": action}) if action else ""
-    return render(request, "accounts/audit_log.html", {
-        "workspace": member.workspace, "page": page, "form": form, "action": action, "query": query,
-    })
+    return render(
+        request,
+        "accounts/audit_log.html",
+        {
+            "workspace": member.workspace,
+            "page": page,
+            "form": form,
+            "action": action,
+            "query": query,
+        },
+    )

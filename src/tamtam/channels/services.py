@@ -49,8 +49,9 @@ class SandboxDials:
         if not 0 <= self.latency_ms <= MAX_LATENCY_MS:
             raise InvalidInput("latency_ms", _("between 0 and %(max)d ms") % {"max": MAX_LATENCY_MS})
         if not 0 <= self.rate_limit_per_minute <= MAX_RATE_LIMIT:
-            raise InvalidInput("rate_limit_per_minute", _("between 0 (no limit) and %(max)d") % {
-                "max": MAX_RATE_LIMIT})
+            raise InvalidInput(
+                "rate_limit_per_minute", _("between 0 (no limit) and %(max)d") % {"max": MAX_RATE_LIMIT}
+            )
         if not 0 <= self.audience_size <= MAX_AUDIENCE:
             raise InvalidInput("audience_size", _("between 0 and %(max)d") % {"max": MAX_AUDIENCE})
 
@@ -69,7 +70,7 @@ def flavor_of(channel: Channel) -> str:
 
 def network_label(channel: Channel) -> str:
     flavor = flavor_of(channel)
-    return label_for(flavor) if flavor else _("Sandbox")
+    return label_for(flavor) if flavor else _("Generic network")
 
 
 def _clean_identity(name: str, handle: str) -> tuple[str, str]:
@@ -96,8 +97,14 @@ def _check_cap(daily_cap: int | None) -> int | None:
 
 @transaction.atomic
 def connect_sandbox(
-    workspace: Workspace, actor: Any, *, name: str, handle: str, flavor: str = "",
-    dials: SandboxDials | None = None, daily_cap: int | None = None,
+    workspace: Workspace,
+    actor: Any,
+    *,
+    name: str,
+    handle: str,
+    flavor: str = "",
+    dials: SandboxDials | None = None,
+    daily_cap: int | None = None,
 ) -> Channel:
     """Connect a simulated account the way a real one is connected: it gets its own (random) token."""
     name, handle = _clean_identity(name, handle)
@@ -105,22 +112,35 @@ def connect_sandbox(
     dials = dials or SandboxDials()
     dials.validate()
     channel = Channel.objects.create(
-        workspace=workspace, network=SANDBOX, name=name, handle=handle, daily_cap=_check_cap(daily_cap),
-        options={**asdict(dials), "flavor": flavor}, status=ChannelStatus.ACTIVE,
+        workspace=workspace,
+        network=SANDBOX,
+        name=name,
+        handle=handle,
+        daily_cap=_check_cap(daily_cap),
+        options={**asdict(dials), "flavor": flavor},
+        status=ChannelStatus.ACTIVE,
     )
     if dials.seed is None:
         channel.options["seed"] = channel.pk
     # The ciphertext is bound to the primary key, hence the second save.
     channel.set_credentials({"token": secrets.token_urlsafe(32)})
     channel.save(update_fields=["options", "credentials_encrypted", "updated_at"])
-    audit(workspace, actor, "channel.connected", channel, summary=f"{name} ({network_label(channel)}, sandbox)")
+    audit(
+        workspace, actor, "channel.connected", channel, summary=f"{name} ({network_label(channel)}, sandbox)"
+    )
     return channel
 
 
 @transaction.atomic
 def update_channel(
-    channel: Channel, actor: Any, *, name: str, handle: str, daily_cap: int | None,
-    flavor: str | None = None, dials: SandboxDials | None = None,
+    channel: Channel,
+    actor: Any,
+    *,
+    name: str,
+    handle: str,
+    daily_cap: int | None,
+    flavor: str | None = None,
+    dials: SandboxDials | None = None,
 ) -> Channel:
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     channel.name, channel.handle = _clean_identity(name, handle)
@@ -136,8 +156,15 @@ def update_channel(
                 options["seed"] = channel.pk
         channel.options = options
     channel.save()
-    audit(channel.workspace, actor, "channel.updated", channel, summary=channel.name,
-          daily_cap=channel.daily_cap, options=channel.options)
+    audit(
+        channel.workspace,
+        actor,
+        "channel.updated",
+        channel,
+        summary=channel.name,
+        daily_cap=channel.daily_cap,
+        options=channel.options,
+    )
     return channel
 
 

@@ -25,13 +25,23 @@ def channel_list(request: AuthedRequest, ws: int) -> HttpResponse:
     member = require(request.user, ws, Cap.VIEW_CALENDAR)
     channels = list(Channel.objects.filter(workspace_id=ws).order_by("status", "name", "id"))
     rows = [
-        {"channel": c, "network_label": services.network_label(c), "is_sandbox": c.network == services.SANDBOX,
-         "daily_cap": planning.daily_cap(c)}
+        {
+            "channel": c,
+            "network_label": services.network_label(c),
+            "is_sandbox": c.network == services.SANDBOX,
+            "daily_cap": planning.daily_cap(c),
+        }
         for c in channels
     ]
-    return render(request, "channels/list.html", {
-        "workspace": member.workspace, "rows": rows, "can_manage": can(member.role, Cap.MANAGE_CHANNELS),
-    })
+    return render(
+        request,
+        "channels/list.html",
+        {
+            "workspace": member.workspace,
+            "rows": rows,
+            "can_manage": can(member.role, Cap.MANAGE_CHANNELS),
+        },
+    )
 
 
 @login_required
@@ -42,8 +52,13 @@ def connect(request: AuthedRequest, ws: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             channel = services.connect_sandbox(
-                member.workspace, request.user, name=data["name"], handle=data["handle"],
-                flavor=data["flavor"], dials=form.dials(), daily_cap=data["daily_cap"],
+                member.workspace,
+                request.user,
+                name=data["name"],
+                handle=data["handle"],
+                flavor=data["flavor"],
+                dials=form.dials(),
+                daily_cap=data["daily_cap"],
             )
         except InvalidInput as exc:
             add_service_error(form, exc)
@@ -62,13 +77,19 @@ def edit(request: AuthedRequest, ws: int, channel_id: int) -> HttpResponse:
     if is_sandbox:
         form = SandboxForm.for_channel(channel, request.POST or None)
     else:
-        form = ChannelIdentityForm(request.POST or None, initial={
-            "name": channel.name, "handle": channel.handle, "daily_cap": channel.daily_cap})
+        form = ChannelIdentityForm(
+            request.POST or None,
+            initial={"name": channel.name, "handle": channel.handle, "daily_cap": channel.daily_cap},
+        )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.update_channel(
-                channel, request.user, name=data["name"], handle=data["handle"], daily_cap=data["daily_cap"],
+                channel,
+                request.user,
+                name=data["name"],
+                handle=data["handle"],
+                daily_cap=data["daily_cap"],
                 flavor=data.get("flavor") if is_sandbox else None,
                 dials=form.dials() if isinstance(form, SandboxForm) else None,
             )
@@ -77,10 +98,17 @@ def edit(request: AuthedRequest, ws: int, channel_id: int) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s is saved.") % {"name": data["name"]})
             return redirect("channels:list", ws=ws)
-    return render(request, "channels/edit.html", {
-        "workspace": member.workspace, "channel": channel, "form": form, "is_sandbox": is_sandbox,
-        "network_label": services.network_label(channel),
-    })
+    return render(
+        request,
+        "channels/edit.html",
+        {
+            "workspace": member.workspace,
+            "channel": channel,
+            "form": form,
+            "is_sandbox": is_sandbox,
+            "network_label": services.network_label(channel),
+        },
+    )
 
 
 @login_required
@@ -89,7 +117,9 @@ def disconnect(request: AuthedRequest, ws: int, channel_id: int) -> HttpResponse
     require(request.user, ws, Cap.MANAGE_CHANNELS)
     channel = get_object_or_404(Channel, workspace_id=ws, pk=channel_id)
     services.disconnect(channel, request.user)
-    messages.success(request, _("%(name)s is disconnected; its credentials are deleted.") % {"name": channel.name})
+    messages.success(
+        request, _("%(name)s is disconnected; its credentials are deleted.") % {"name": channel.name}
+    )
     return redirect("channels:list", ws=ws)
 
 

@@ -47,26 +47,58 @@ class ChannelChoiceField(forms.ModelMultipleChoiceField):
 
 class ComposerForm(forms.Form):
     text = forms.CharField(label=_lazy("Text"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
-    link = forms.URLField(label=_lazy("Link"), required=False, max_length=2000, assume_scheme="https",
-                          widget=forms.URLInput(attrs={"placeholder": "https://"}))
-    utm_source = forms.CharField(label=_lazy("Source"), required=False, max_length=80,
-                                 help_text=_lazy("Empty: the network's name."))
+    link = forms.URLField(
+        label=_lazy("Link"),
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+    )
+    utm_source = forms.CharField(
+        label=_lazy("Source"), required=False, max_length=80, help_text=_lazy("Empty: the network's name.")
+    )
     utm_medium = forms.CharField(label=_lazy("Medium"), required=False, max_length=80, initial="social")
-    utm_campaign = forms.CharField(label=_lazy("Campaign"), required=False, max_length=80,
-                                   help_text=_lazy("Empty: the campaign's own UTM name."))
+    utm_campaign = forms.CharField(
+        label=_lazy("Campaign"),
+        required=False,
+        max_length=80,
+        help_text=_lazy("Empty: the campaign's own UTM name."),
+    )
     utm_content = forms.CharField(label=_lazy("Content"), required=False, max_length=80)
-    campaign = forms.ModelChoiceField(label=_lazy("Campaign"), queryset=Campaign.objects.none(), required=False)
-    pillar = forms.ModelChoiceField(label=_lazy("Editorial pillar"), queryset=Pillar.objects.none(), required=False)
-    personas = forms.ModelMultipleChoiceField(label=_lazy("Personas"), queryset=Persona.objects.none(),
-                                              required=False, widget=forms.CheckboxSelectMultiple)
-    channels = ChannelChoiceField(label=_lazy("Channels"), queryset=Channel.objects.none(), required=False,
-                                  widget=forms.CheckboxSelectMultiple)
-    scheduled_local = forms.CharField(label=_lazy("Date and time"), required=False,
-                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    campaign = forms.ModelChoiceField(
+        label=_lazy("Campaign"), queryset=Campaign.objects.none(), required=False
+    )
+    pillar = forms.ModelChoiceField(
+        label=_lazy("Editorial pillar"), queryset=Pillar.objects.none(), required=False
+    )
+    personas = forms.ModelMultipleChoiceField(
+        label=_lazy("Personas"),
+        queryset=Persona.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    channels = ChannelChoiceField(
+        label=_lazy("Channels"),
+        queryset=Channel.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    scheduled_local = forms.CharField(
+        label=_lazy("Date and time"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
     queue = forms.ModelChoiceField(label=_lazy("Queue"), queryset=Queue.objects.none(), required=False)
 
-    def __init__(self, data: Any = None, *, workspace: Workspace, action: str = "draft",
-                 post: Post | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        workspace: Workspace,
+        action: str = "draft",
+        post: Post | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(data, **kwargs)
         self.workspace = workspace
         self.action = action
@@ -93,8 +125,10 @@ class ComposerForm(forms.Form):
         except ValueError:
             raise forms.ValidationError(_("Enter a date and time such as 2026-05-04 09:30.")) from None
         if local.tzinfo is not None:
-            raise forms.ValidationError(_("Enter the time without a zone: it is read in %(zone)s.")
-                                        % {"zone": self.workspace.time_zone})
+            raise forms.ValidationError(
+                _("Enter the time without a zone: it is read in %(zone)s.")
+                % {"zone": self.workspace.time_zone}
+            )
         return timeutil.local_to_utc(local.date(), local.time(), self.workspace.tz)
 
     def clean(self) -> dict[str, Any]:
@@ -110,10 +144,17 @@ def initial_for(post: Post) -> dict[str, Any]:
     if post.scheduled_at:
         when = timeutil.to_local(post.scheduled_at, post.workspace.tz).strftime("%Y-%m-%dT%H:%M")
     return {
-        "text": post.text, "link": post.link, "utm_source": post.utm_source, "utm_medium": post.utm_medium,
-        "utm_campaign": post.utm_campaign, "utm_content": post.utm_content, "campaign": post.campaign_id,
-        "pillar": post.pillar_id, "personas": list(post.personas.values_list("id", flat=True)),
-        "channels": list(post.targets.values_list("channel_id", flat=True)), "scheduled_local": when,
+        "text": post.text,
+        "link": post.link,
+        "utm_source": post.utm_source,
+        "utm_medium": post.utm_medium,
+        "utm_campaign": post.utm_campaign,
+        "utm_content": post.utm_content,
+        "campaign": post.campaign_id,
+        "pillar": post.pillar_id,
+        "personas": list(post.personas.values_list("id", flat=True)),
+        "channels": list(post.targets.values_list("channel_id", flat=True)),
+        "scheduled_local": when,
         "queue": post.queue_id,
     }
 
@@ -131,8 +172,12 @@ class VariantValues:
     media_ids: list[int] | None = None  # None: every file of the post
 
     def to_input(self) -> VariantInput:
-        return VariantInput(channel_id=self.channel_id, text=self.text if self.text.strip() else None,
-                            first_comment=self.first_comment, media_ids=self.media_ids)
+        return VariantInput(
+            channel_id=self.channel_id,
+            text=self.text if self.text.strip() else None,
+            first_comment=self.first_comment,
+            media_ids=self.media_ids,
+        )
 
 
 def _ints(values: Iterable[str]) -> list[int]:
@@ -154,7 +199,10 @@ def media_ids_from(data: Any) -> list[int]:
 
 
 def variants_from(
-    data: Any, channel_ids: Sequence[int], prior_media_ids: Sequence[int], new_media_ids: Sequence[int] = (),
+    data: Any,
+    channel_ids: Sequence[int],
+    prior_media_ids: Sequence[int],
+    new_media_ids: Sequence[int] = (),
 ) -> dict[int, VariantValues]:
     """Each channel's variant from the page. `prior_media_ids` are the files the page showed as
     checkboxes; files uploaded with this request (`new_media_ids`) reach every variant."""
@@ -167,7 +215,9 @@ def variants_from(
             picked = [m for m in _ints(data.getlist(prefix + "media")) if m in prior_media_ids]
             chosen = None if picked == list(prior_media_ids) else picked + list(new_media_ids)
         variants[cid] = VariantValues(
-            channel_id=cid, text=data.get(prefix + "text", ""), first_comment=data.get(prefix + "first_comment", ""),
+            channel_id=cid,
+            text=data.get(prefix + "text", ""),
+            first_comment=data.get(prefix + "first_comment", ""),
             media_ids=chosen,
         )
     return variants
@@ -180,8 +230,10 @@ def variants_for(post: Post) -> dict[int, VariantValues]:
     for target in post.targets.all():
         ids = [tm.media_id for tm in target.targetmedia_set.order_by("position")]
         variants[target.channel_id] = VariantValues(
-            channel_id=target.channel_id, text="" if target.text == post.text else target.text,
-            first_comment=target.first_comment, media_ids=None if ids == base else ids,
+            channel_id=target.channel_id,
+            text="" if target.text == post.text else target.text,
+            first_comment=target.first_comment,
+            media_ids=None if ids == base else ids,
         )
     return variants
 
@@ -204,13 +256,18 @@ def post_input(form: ComposerForm, variants: dict[int, VariantValues], media_ids
         utm_campaign = campaign.utm_campaign
     channel_ids = [c.id for c in data.get("channels") or []]
     return PostInput(
-        text=data.get("text", ""), link=data.get("link", ""), channel_ids=channel_ids,
+        text=data.get("text", ""),
+        link=data.get("link", ""),
+        channel_ids=channel_ids,
         variants=[variants[cid].to_input() for cid in channel_ids if cid in variants],
-        media_ids=media_ids, campaign_id=campaign.id if campaign else None,
+        media_ids=media_ids,
+        campaign_id=campaign.id if campaign else None,
         pillar_id=data["pillar"].id if data.get("pillar") else None,
         persona_ids=[p.id for p in data.get("personas") or []],
-        utm_source=data.get("utm_source", "").strip(), utm_medium=data.get("utm_medium", "").strip() or "social",
-        utm_campaign=utm_campaign, utm_content=data.get("utm_content", "").strip(),
+        utm_source=data.get("utm_source", "").strip(),
+        utm_medium=data.get("utm_medium", "").strip() or "social",
+        utm_campaign=utm_campaign,
+        utm_content=data.get("utm_content", "").strip(),
     )
 
 
@@ -237,7 +294,10 @@ def file_problem(name: str, size: int, content_type: str) -> str | None:
     """Why tamtam refuses a file whatever the network (the networks' own rules are checked per channel)."""
     if size > settings.MEDIA_MAX_BYTES:
         return _("%(name)s is %(size)s; tamtam accepts files up to %(max)s.") % {
-            "name": name, "size": human_size(size), "max": human_size(settings.MEDIA_MAX_BYTES)}
+            "name": name,
+            "size": human_size(size),
+            "max": human_size(settings.MEDIA_MAX_BYTES),
+        }
     if content_type.split("/", 1)[0] not in _MEDIA_MAJOR:
         return _("%(name)s is not an image or a video.") % {"name": name}
     if size == 0:
@@ -266,10 +326,16 @@ def store_uploads(workspace: Workspace, files: Sequence[UploadedFile], alts: Seq
             digest.update(chunk)
         upload.seek(0)
         alt = alts[index].strip() if index < len(alts) else ""
-        result.stored.append(Media.objects.create(
-            workspace=workspace, file=upload, content_type=content_type, size=upload.size or 0,
-            alt_text=alt[:1500], sha256=digest.hexdigest(),
-        ))
+        result.stored.append(
+            Media.objects.create(
+                workspace=workspace,
+                file=upload,
+                content_type=content_type,
+                size=upload.size or 0,
+                alt_text=alt[:1500],
+                sha256=digest.hexdigest(),
+            )
+        )
     return result
 
 
@@ -300,5 +366,7 @@ def pending_files(data: Any) -> list[MediaInfo]:
             size = max(0, int(item.get("size", 0)))
         except (TypeError, ValueError):
             continue
-        out.append(MediaInfo(content_type=content_type_of(name, str(item.get("type", ""))), size=size, name=name))
+        out.append(
+            MediaInfo(content_type=content_type_of(name, str(item.get("type", ""))), size=size, name=name)
+        )
     return out

@@ -47,8 +47,12 @@ from tamtam.publishing.views.posts_checks import ChannelCheck, VariantDraft, che
 CHECKED_ACTIONS = SENDING_ACTIONS | {"submit"}
 # Where each service field is shown on the page.
 FIELD_MAP = {
-    "channel_ids": "channels", "campaign_id": "campaign", "pillar_id": "pillar", "persona_ids": "personas",
-    "scheduled_at": "scheduled_local", "queue_id": "queue",
+    "channel_ids": "channels",
+    "campaign_id": "campaign",
+    "pillar_id": "pillar",
+    "persona_ids": "personas",
+    "scheduled_at": "scheduled_local",
+    "queue_id": "queue",
 }
 SUCCESS = {
     "draft": gettext_lazy("Draft saved."),
@@ -79,11 +83,17 @@ def _drafts(channels: list[Channel], selected: list[int], data: dict[str, Any]) 
         variant = variants.get(cid) or VariantValues(channel_id=cid)
         own = variant.text.strip() != ""
         chosen = media if variant.media_ids is None else [m for m in media if m.id in variant.media_ids]
-        drafts.append(VariantDraft(
-            channel=by_id[cid], text=variant.text if own else data["text"], link=data["link"],
-            first_comment=variant.first_comment, media=chosen, pending=data["pending"],
-            text_field=f"v{cid}-text" if own else "id_text",
-        ))
+        drafts.append(
+            VariantDraft(
+                channel=by_id[cid],
+                text=variant.text if own else data["text"],
+                link=data["link"],
+                first_comment=variant.first_comment,
+                media=chosen,
+                pending=data["pending"],
+                text_field=f"v{cid}-text" if own else "id_text",
+            )
+        )
     return drafts
 
 
@@ -96,9 +106,17 @@ def _utm(data: Any) -> dict[str, str]:
     return {k: str(data.get(f"utm_{k}", "")).strip() for k in ("source", "medium", "campaign", "content")}
 
 
-def _page(request: AuthedRequest, member: Membership, form: ComposerForm, post: Post | None,
-          variants: dict[int, VariantValues], media_ids: list[int], *, upload_errors: list[str] | None = None,
-          status: int = 200) -> HttpResponse:
+def _page(
+    request: AuthedRequest,
+    member: Membership,
+    form: ComposerForm,
+    post: Post | None,
+    *,
+    variants: dict[int, VariantValues],
+    media_ids: list[int],
+    upload_errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     workspace = member.workspace
     channels = list(form.fields["channels"].queryset)  # type: ignore[attr-defined]
     data = form.data if form.is_bound else None
@@ -108,28 +126,54 @@ def _page(request: AuthedRequest, member: Membership, form: ComposerForm, post: 
     else:
         selected = [int(c) for c in form.initial.get("channels", [])]
         text, link = form.initial.get("text", ""), form.initial.get("link", "")
-        utm = {k: str(form.initial.get(f"utm_{k}") or "") for k in ("source", "medium", "campaign", "content")}
+        utm = {
+            k: str(form.initial.get(f"utm_{k}") or "") for k in ("source", "medium", "campaign", "content")
+        }
     media = _media_in_order(workspace.pk, media_ids)
-    drafts = _drafts(channels, selected, {"variants": variants, "media": media, "text": text, "link": link,
-                                          "pending": []})
+    drafts = _drafts(
+        channels, selected, {"variants": variants, "media": media, "text": text, "link": link, "pending": []}
+    )
     rows = []
     for channel in channels:
         variant = variants.get(channel.id) or VariantValues(channel_id=channel.id)
         picked = set(media_ids if variant.media_ids is None else variant.media_ids)
-        rows.append({"channel": channel, "label": network_label(channel), "sandbox": channel.network == SANDBOX,
-                     "selected": channel.id in selected, "variant": variant, "picked": picked})
+        rows.append(
+            {
+                "channel": channel,
+                "label": network_label(channel),
+                "sandbox": channel.network == SANDBOX,
+                "selected": channel.id in selected,
+                "variant": variant,
+                "picked": picked,
+            }
+        )
     steps = services.required_steps(workspace)
-    back_to_review = bool(post and steps and post.targets.filter(
-        state__in=[TargetState.APPROVED, TargetState.SCHEDULED]).exists())
+    back_to_review = bool(
+        post
+        and steps
+        and post.targets.filter(state__in=[TargetState.APPROVED, TargetState.SCHEDULED]).exists()
+    )
     campaigns = {str(c.pk): c.utm_campaign for c in form.fields["campaign"].queryset}  # type: ignore[attr-defined]
-    return render(request, "publishing/composer.html", {
-        "workspace": workspace, "form": form, "post": post, "rows": rows, "media": media,
-        "checks": check_drafts(workspace, drafts, utm), "upload_errors": upload_errors or [],
-        "can_schedule": can(member.role, Cap.SCHEDULE), "has_queues": form.fields["queue"].queryset.exists(),  # type: ignore[attr-defined]
-        "back_to_review": back_to_review, "needs_review": bool(steps),
-        "in_flight": bool(post and post.targets.filter(state__in=IN_FLIGHT).exists()),
-        "campaign_utms": campaigns,
-    }, status=status)
+    return render(
+        request,
+        "publishing/composer.html",
+        {
+            "workspace": workspace,
+            "form": form,
+            "post": post,
+            "rows": rows,
+            "media": media,
+            "checks": check_drafts(workspace, drafts, utm),
+            "upload_errors": upload_errors or [],
+            "can_schedule": can(member.role, Cap.SCHEDULE),
+            "has_queues": form.fields["queue"].queryset.exists(),  # type: ignore[attr-defined]
+            "back_to_review": back_to_review,
+            "needs_review": bool(steps),
+            "in_flight": bool(post and post.targets.filter(state__in=IN_FLIGHT).exists()),
+            "campaign_utms": campaigns,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -141,7 +185,9 @@ def compose(request: AuthedRequest, ws: int, post_id: int | None = None) -> Http
     initial = initial_for(post) if post else {"utm_medium": "social"}
     form = ComposerForm(initial=initial, workspace=member.workspace, post=post)
     variants = variants_for(post) if post else {}
-    return _page(request, member, form, post, variants, base_media_ids(post) if post else [])
+    return _page(
+        request, member, form, post, variants=variants, media_ids=base_media_ids(post) if post else []
+    )
 
 
 def _blocking_problems(checks: list[ChannelCheck]) -> list[str]:
@@ -165,15 +211,27 @@ def _submit(request: AuthedRequest, member: Membership, post: Post | None) -> Ht
     variants = variants_from(request.POST, [c.id for c in channels], prior_ids, new_ids)
 
     def again(status: int = 400) -> HttpResponse:
-        return _page(request, member, form, post, variants, media_ids, upload_errors=uploads.errors, status=status)
+        return _page(
+            request,
+            member,
+            form,
+            post,
+            variants=variants,
+            media_ids=media_ids,
+            upload_errors=uploads.errors,
+            status=status,
+        )
 
     if not form.is_valid() or uploads.errors:
         return again()
     data = post_input(form, variants, media_ids)
     if action in CHECKED_ACTIONS:
         media = _media_in_order(workspace.pk, media_ids)
-        drafts = _drafts(channels, data.channel_ids, {"variants": variants, "media": media, "text": data.text,
-                                                      "link": data.link, "pending": []})
+        drafts = _drafts(
+            channels,
+            data.channel_ids,
+            {"variants": variants, "media": media, "text": data.text, "link": data.link, "pending": []},
+        )
         problems = _blocking_problems(check_drafts(workspace, drafts, _utm(request.POST)))
         if problems:
             form.add_error(None, _("Fix these problems first (or save a draft):"))
@@ -219,11 +277,23 @@ def live_checks(request: AuthedRequest, ws: int) -> HttpResponse:
     media_ids = media_ids_from(request.POST)
     variants = variants_from(request.POST, selected, media_ids, [])
     pending = pending_files(request.POST)
-    drafts = _drafts(channels, selected, {
-        "variants": variants, "media": _media_in_order(workspace.pk, media_ids), "pending": pending,
-        "text": request.POST.get("text", ""), "link": request.POST.get("link", "").strip(),
-    })
-    return render(request, "publishing/_checks.html", {
-        "workspace": workspace, "checks": check_drafts(workspace, drafts, _utm(request.POST)),
-        "file_problems": pending_problems(pending),
-    })
+    drafts = _drafts(
+        channels,
+        selected,
+        {
+            "variants": variants,
+            "media": _media_in_order(workspace.pk, media_ids),
+            "pending": pending,
+            "text": request.POST.get("text", ""),
+            "link": request.POST.get("link", "").strip(),
+        },
+    )
+    return render(
+        request,
+        "publishing/_checks.html",
+        {
+            "workspace": workspace,
+            "checks": check_drafts(workspace, drafts, _utm(request.POST)),
+            "file_problems": pending_problems(pending),
+        },
+    )

@@ -112,14 +112,20 @@ def tagged_link(link: str, channel: Channel, utm: dict[str, str]) -> str:
     # Mirrors publishing.engine.ledger.with_utm, so that the preview shows the link that will be sent.
     if not link:
         return ""
-    return add_utm(link, utm.get("source") or channel.network, utm.get("medium") or "social",
-                   utm.get("campaign", ""), utm.get("content", ""))
+    return add_utm(
+        link,
+        utm.get("source") or channel.network,
+        utm.get("medium") or "social",
+        utm.get("campaign", ""),
+        utm.get("content", ""),
+    )
 
 
 def highlight(text: str) -> SafeString:
     """The text, escaped, with links, hashtags and mentions wrapped for the preview's colours."""
     spans = sorted(
-        [(s, "link") for s in find_urls(text)] + [(s, "tag") for s in find_hashtags(text)]
+        [(s, "link") for s in find_urls(text)]
+        + [(s, "tag") for s in find_hashtags(text)]
         + [(s, "mention") for s in find_mentions(text)],
         key=lambda item: (item[0].start, -item[0].end),
     )
@@ -128,7 +134,7 @@ def highlight(text: str) -> SafeString:
     for span, kind in spans:
         if span.start < position:  # a hashtag inside a URL belongs to the URL
             continue
-        out.append(escape(text[position:span.start]))
+        out.append(escape(text[position : span.start]))
         out.append(f'<span class="pv-{kind}">{escape(span.text)}</span>')
         position = span.end
     out.append(escape(text[position:]))
@@ -144,21 +150,40 @@ def published_text(key: str, text: str, link: str) -> str:
     return text
 
 
+def file_name(media: Media) -> str:
+    return PurePath(media.file.name or "").name
+
+
 def _media_infos(draft: VariantDraft) -> list[MediaInfo]:
-    saved = [MediaInfo(content_type=m.content_type, size=m.size, name=PurePath(m.file.name).name)
-             for m in draft.media]
+    saved = [
+        MediaInfo(content_type=m.content_type, size=m.size, name=file_name(m))
+        for m in draft.media
+    ]
     return saved + list(draft.pending)
 
 
 def preview_for(draft: VariantDraft, link: str) -> Preview:
     key = network_key(draft.channel)
     shown = published_text(key, draft.text, link)
-    thumbs = [MediaThumb(url=m.file.url, name=PurePath(m.file.name).name,
-                         is_video=m.content_type.startswith("video/"), alt=m.alt_text) for m in draft.media]
+    thumbs = [
+        MediaThumb(
+            url=m.file.url,
+            name=file_name(m),
+            is_video=m.content_type.startswith("video/"),
+            alt=m.alt_text,
+        )
+        for m in draft.media
+    ]
     return Preview(
-        network_key=key, network_label=network_label(draft.channel), name=draft.channel.name,
-        handle=draft.channel.handle, is_sandbox=draft.channel.network == SANDBOX, html=highlight(shown),
-        media=thumbs, link=link, link_host=(urlsplit(link).hostname or "").removeprefix("www.") if link else "",
+        network_key=key,
+        network_label=network_label(draft.channel),
+        name=draft.channel.name,
+        handle=draft.channel.handle,
+        is_sandbox=draft.channel.network == SANDBOX,
+        html=highlight(shown),
+        media=thumbs,
+        link=link,
+        link_host=(urlsplit(link).hostname or "").removeprefix("www.") if link else "",
     )
 
 
@@ -170,8 +195,17 @@ def _generic_problems(draft: VariantDraft, lang: str) -> list[Problem]:
         for name, value in (("text", draft.text), ("first_comment", draft.first_comment)):
             for miss in spellcheck.check(value, lang):
                 values = {"word": miss.word, "suggestions": ", ".join(miss.suggestions)}
-                problems.append(Problem(name, "spelling", _('"%(word)s" may be misspelled.') % values, "warning",
-                                        miss.start, miss.end, tuple(miss.suggestions)))
+                problems.append(
+                    Problem(
+                        name,
+                        "spelling",
+                        _('"%(word)s" may be misspelled.') % values,
+                        "warning",
+                        miss.start,
+                        miss.end,
+                        tuple(miss.suggestions),
+                    )
+                )
     return problems
 
 
@@ -186,23 +220,36 @@ def check_draft(workspace: Workspace, draft: VariantDraft, utm: dict[str, str]) 
     else:
         problems = _generic_problems(draft, workspace.language)
         used, maximum, unit = len(published_text("", draft.text, link)), GENERIC_MAX_CHARS, "characters"
-    spelling = []
+    spelling: list[SpellingHint] = []
+    seen: set[tuple[str, str]] = set()
     for p in problems:
         if p.code != "spelling" or p.start is None or p.end is None:
             continue
+        # One hint per word and field: fixing the first occurrence re-runs the checks for the next.
+        if (p.field, p.message) in seen:
+            continue
+        seen.add((p.field, p.message))
         comment = p.field == "first_comment"
         source = draft.first_comment if comment else draft.text
         field_id = f"v{draft.channel.pk}-first_comment" if comment else draft.text_field
-        spelling.append(SpellingHint(field_id, p.start, p.end, source[p.start:p.end], p.message, p.suggestions))
+        spelling.append(
+            SpellingHint(field_id, p.start, p.end, source[p.start : p.end], p.message, p.suggestions)
+        )
     return ChannelCheck(
-        channel=draft.channel, used=used, maximum=maximum, unit=unit,
+        channel=draft.channel,
+        used=used,
+        maximum=maximum,
+        unit=unit,
         errors=[p for p in problems if p.severity == "error"],
         warnings=[p for p in problems if p.severity == "warning" and p.code != "spelling"],
-        spelling=spelling, preview=preview_for(draft, link),
+        spelling=spelling,
+        preview=preview_for(draft, link),
     )
 
 
-def check_drafts(workspace: Workspace, drafts: Sequence[VariantDraft], utm: dict[str, str]) -> list[ChannelCheck]:
+def check_drafts(
+    workspace: Workspace, drafts: Sequence[VariantDraft], utm: dict[str, str]
+) -> list[ChannelCheck]:
     return [check_draft(workspace, d, utm) for d in drafts]
 
 
@@ -212,15 +259,23 @@ def pending_problems(pending: Sequence[MediaInfo]) -> list[str]:
 
 
 def utm_of(post: Post) -> dict[str, str]:
-    return {"source": post.utm_source, "medium": post.utm_medium, "campaign": post.utm_campaign,
-            "content": post.utm_content}
+    return {
+        "source": post.utm_source,
+        "medium": post.utm_medium,
+        "campaign": post.utm_campaign,
+        "content": post.utm_content,
+    }
 
 
 def preview_target(target: PostTarget) -> Preview:
     """The preview of a saved target (review pages, post detail)."""
     post = target.post
     media = [tm.media for tm in target.targetmedia_set.select_related("media").order_by("position")]
-    draft = VariantDraft(channel=target.channel, text=target.text or post.text, link=target.link or post.link,
-                         first_comment=target.first_comment, media=media)
+    draft = VariantDraft(
+        channel=target.channel,
+        text=target.text or post.text,
+        link=target.link or post.link,
+        first_comment=target.first_comment,
+        media=media,
+    )
     return preview_for(draft, tagged_link(draft.link, target.channel, utm_of(post)))
-

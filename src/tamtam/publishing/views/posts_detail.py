@@ -35,12 +35,21 @@ def _target_rows(post: Post, member: Membership) -> list[dict[str, object]]:
     rows = []
     for target in post.targets.select_related("channel", "post").order_by("channel__name", "id"):
         attempts = list(target.attempts_log.order_by("number", "started_at", "id"))
-        rows.append({
-            "target": target, "label": network_label(target.channel), "sandbox": target.channel.network == SANDBOX,
-            "attempts": attempts, "preview": preview_target(target),
-            "can_retry": may_retry and target.state in RETRYABLE,
-            "can_resolve": may_retry and target.state == S.UNCONFIRMED,
-        })
+        sandbox = target.channel.network == SANDBOX
+        label = network_label(target.channel)
+        rows.append(
+            {
+                "target": target,
+                "label": label,
+                "sandbox": sandbox,
+                # Whose words the last error is: a sandbox account speaks for itself, whatever it poses as.
+                "said_by": _("Sandbox") if sandbox else label,
+                "attempts": attempts,
+                "preview": preview_target(target),
+                "can_retry": may_retry and target.state in RETRYABLE,
+                "can_resolve": may_retry and target.state == S.UNCONFIRMED,
+            }
+        )
     return rows
 
 
@@ -48,8 +57,12 @@ def _audit_entries(post: Post) -> list[AuditEvent]:
     target_ids = [str(pk) for pk in post.targets.values_list("pk", flat=True)]
     return list(
         AuditEvent.objects.filter(workspace_id=post.workspace_id)
-        .filter(Q(object_type="post", object_id=str(post.pk)) | Q(object_type="posttarget", object_id__in=target_ids))
-        .select_related("actor").order_by("-created_at", "-id")[:AUDIT_LIMIT]
+        .filter(
+            Q(object_type="post", object_id=str(post.pk))
+            | Q(object_type="posttarget", object_id__in=target_ids)
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:AUDIT_LIMIT]
     )
 
 
@@ -61,27 +74,42 @@ def after_delete_url(ws: int) -> str:
         return reverse("web:workspace", kwargs={"ws": ws})
 
 
-def detail_page(request: AuthedRequest, member: Membership, post: Post, *, approval_url: str = "",
-                status: int = 200) -> HttpResponse:
+def detail_page(
+    request: AuthedRequest, member: Membership, post: Post, *, approval_url: str = "", status: int = 200
+) -> HttpResponse:
     role = member.role
-    return render(request, "publishing/post_detail.html", {
-        "workspace": member.workspace, "post": post, "rows": _target_rows(post, member),
-        "panel": approval_panel(post, member), "audit_entries": _audit_entries(post),
-        "summary": services.post_state_summary(post), "approval_url": approval_url, "link_tools": True,
-        "can_edit": can(role, Cap.COMPOSE) and not post.targets.filter(state__in=IN_FLIGHT).exists(),
-        "can_delete": can(role, Cap.DELETE_POST),
-        "cancellable": post.targets.exclude(state__in=[S.PUBLISHED, S.UNCONFIRMED, S.CANCELLED]).exists(),
-    }, status=status)
+    return render(
+        request,
+        "publishing/post_detail.html",
+        {
+            "workspace": member.workspace,
+            "post": post,
+            "rows": _target_rows(post, member),
+            "panel": approval_panel(post, member),
+            "audit_entries": _audit_entries(post),
+            "summary": [
+                (state, S(state).label, count) for state, count in services.post_state_summary(post).items()
+            ],
+            "approval_url": approval_url,
+            "link_tools": True,
+            "can_edit": can(role, Cap.COMPOSE) and not post.targets.filter(state__in=IN_FLIGHT).exists(),
+            "can_delete": can(role, Cap.DELETE_POST),
+            "cancellable": post.targets.exclude(state__in=[S.PUBLISHED, S.UNCONFIRMED, S.CANCELLED]).exists(),
+        },
+        status=status,
+    )
 
 
 def _post(ws: int, post_id: int) -> Post:
-    return get_object_or_404(Post.objects.select_related("workspace", "author", "campaign", "pillar"),
-                             workspace_id=ws, pk=post_id)
+    return get_object_or_404(
+        Post.objects.select_related("workspace", "author", "campaign", "pillar"), workspace_id=ws, pk=post_id
+    )
 
 
 def _target(post: Post, target_id: int) -> PostTarget:
-    return get_object_or_404(PostTarget.objects.select_related("channel", "workspace", "post"), post=post,
-                             pk=target_id)
+    return get_object_or_404(
+        PostTarget.objects.select_related("channel", "workspace", "post"), post=post, pk=target_id
+    )
 
 
 @login_required

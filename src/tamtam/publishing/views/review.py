@@ -50,13 +50,16 @@ def client_may_see(post: Post) -> bool:
     """A client sees a post once it reaches their step, and keeps seeing what they decided on."""
     if post.approvals.filter(step=ApprovalStep.CLIENT).exists():
         return True
-    return (services.pending_step(post) == ApprovalStep.CLIENT
-            and post.targets.filter(state=TargetState.IN_REVIEW).exists())
+    return (
+        services.pending_step(post) == ApprovalStep.CLIENT
+        and post.targets.filter(state=TargetState.IN_REVIEW).exists()
+    )
 
 
 def post_for_reviewer(member: Membership, post_id: int) -> Post:
-    post = get_object_or_404(Post.objects.select_related("workspace", "author"), workspace_id=member.workspace_id,
-                             pk=post_id)
+    post = get_object_or_404(
+        Post.objects.select_related("workspace", "author"), workspace_id=member.workspace_id, pk=post_id
+    )
     if not _sees_everything(member) and not client_may_see(post):
         raise Http404("no such post")
     return post
@@ -64,9 +67,13 @@ def post_for_reviewer(member: Membership, post_id: int) -> Post:
 
 def waiting_for(member: Membership) -> list[Post]:
     """Posts in review whose pending step the member's role decides."""
-    posts = (Post.objects.filter(workspace_id=member.workspace_id, targets__state=TargetState.IN_REVIEW)
-             .distinct().select_related("author", "workspace").prefetch_related("targets__channel")
-             .order_by("scheduled_at", "id"))
+    posts = (
+        Post.objects.filter(workspace_id=member.workspace_id, targets__state=TargetState.IN_REVIEW)
+        .distinct()
+        .select_related("author", "workspace")
+        .prefetch_related("targets__channel")
+        .order_by("scheduled_at", "id")
+    )
     out = []
     for post in posts:
         step = services.pending_step(post)
@@ -97,8 +104,11 @@ def approval_panel(post: Post, member: Membership | None) -> dict[str, Any]:
 
 
 def previews(post: Post) -> list[dict[str, Any]]:
-    targets = post.targets.select_related("channel", "post").exclude(state=TargetState.CANCELLED).order_by(
-        "channel__name", "id")
+    targets = (
+        post.targets.select_related("channel", "post")
+        .exclude(state=TargetState.CANCELLED)
+        .order_by("channel__name", "id")
+    )
     return [{"target": t, "preview": preview_target(t)} for t in targets]
 
 
@@ -114,19 +124,32 @@ def _back(member: Membership, post: Post) -> HttpResponse:
 @login_required
 def review_list(request: AuthedRequest, ws: int) -> HttpResponse:
     member = require_reviewer(request.user, ws)
-    return render(request, "publishing/review_list.html", {
-        "workspace": member.workspace, "posts": waiting_for(member), "sees_everything": _sees_everything(member),
-    })
+    return render(
+        request,
+        "publishing/review_list.html",
+        {
+            "workspace": member.workspace,
+            "posts": waiting_for(member),
+            "sees_everything": _sees_everything(member),
+        },
+    )
 
 
 @login_required
 def review_post(request: AuthedRequest, ws: int, post_id: int) -> HttpResponse:
     member = require_reviewer(request.user, ws)
     post = post_for_reviewer(member, post_id)
-    return render(request, "publishing/review_post.html", {
-        "workspace": member.workspace, "post": post, "previews": previews(post),
-        "panel": approval_panel(post, member), "sees_everything": _sees_everything(member),
-    })
+    return render(
+        request,
+        "publishing/review_post.html",
+        {
+            "workspace": member.workspace,
+            "post": post,
+            "previews": previews(post),
+            "panel": approval_panel(post, member),
+            "sees_everything": _sees_everything(member),
+        },
+    )
 
 
 @login_required
@@ -164,8 +187,11 @@ def comment(request: AuthedRequest, ws: int, post_id: int) -> HttpResponse:
         raise Http404("no such workspace")
     if not any(can(member.role, c) for c in (Cap.COMPOSE, *REVIEW_CAPS)):
         raise PermissionDenied(_("your role cannot comment"))
-    post = post_for_reviewer(member, post_id) if not _sees_everything(member) else get_object_or_404(
-        Post, workspace_id=ws, pk=post_id)
+    post = (
+        post_for_reviewer(member, post_id)
+        if not _sees_everything(member)
+        else get_object_or_404(Post, workspace_id=ws, pk=post_id)
+    )
     try:
         services.add_comment(post, request.user, request.POST.get("body", ""))
     except InvalidInput as exc:
@@ -182,7 +208,9 @@ def approval_link(request: AuthedRequest, ws: int, post_id: int) -> HttpResponse
     if post.workspace.approval_policy != ApprovalPolicy.MANAGER_CLIENT:
         messages.error(request, _("This workspace has no client approval step."))
         return redirect("publishing:post_detail", ws=ws, post_id=post.pk)
-    url = settings.BASE_URL + reverse("publishing:review_link", kwargs={"token": planning.approval_token(post)})
+    url = settings.BASE_URL + reverse(
+        "publishing:review_link", kwargs={"token": planning.approval_token(post)}
+    )
     audit(post.workspace, request.user, "post.approval_link_created", post, summary=f"v{post.version}")
     from tamtam.publishing.views.posts_detail import detail_page
 
@@ -202,8 +230,9 @@ def _link_error(request: HttpRequest, token: str, message: str) -> HttpResponse:
         status, title = 400, _("This approval link is not valid")
     else:
         status, title = 404, _("This post no longer exists")
-    return render(request, "publishing/review_link_error.html", {"title": title, "message": message},
-                  status=status)
+    return render(
+        request, "publishing/review_link_error.html", {"title": title, "message": message}, status=status
+    )
 
 
 def review_link(request: HttpRequest, token: str) -> HttpResponse:
@@ -220,7 +249,10 @@ def review_link(request: HttpRequest, token: str) -> HttpResponse:
     values = {"name": "", "comment": ""}
     status = 200
     if request.method == "POST":
-        values = {"name": request.POST.get("name", "").strip()[:150], "comment": request.POST.get("comment", "").strip()}
+        values = {
+            "name": request.POST.get("name", "").strip()[:150],
+            "comment": request.POST.get("comment", "").strip(),
+        }
         if not waiting:
             status = 409
         elif not values["name"]:
@@ -239,21 +271,34 @@ def review_link(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect("publishing:review_link", token=token)
     if outdated and status == 200:
         status = 409
-    return render(request, "publishing/review_link.html", {
-        "post": post, "workspace": post.workspace, "previews": previews(post), "outdated": outdated,
-        "waiting": waiting, "pending": pending, "in_review": in_review, "errors": errors, "values": values,
-        "decisions": post.approvals.filter(step=ApprovalStep.CLIENT).order_by("created_at", "id"),
-        "version": version,
-    }, status=status)
+    return render(
+        request,
+        "publishing/review_link.html",
+        {
+            "post": post,
+            "workspace": post.workspace,
+            "previews": previews(post),
+            "outdated": outdated,
+            "waiting": waiting,
+            "pending": pending,
+            "in_review": in_review,
+            "errors": errors,
+            "values": values,
+            "decisions": post.approvals.filter(step=ApprovalStep.CLIENT).order_by("created_at", "id"),
+            "version": version,
+        },
+        status=status,
+    )
 
 
 def _decide_by_link(post: Post, version: int, decision: str, values: dict[str, str]) -> None:
     if decision == "approve":
-        services.approve(post, None, None, values["comment"], reviewer_name=values["name"], via_link=True,
-                         version=version)
+        services.approve(
+            post, None, None, values["comment"], reviewer_name=values["name"], via_link=True, version=version
+        )
     elif decision == "changes":
-        services.request_changes(post, None, None, values["comment"], reviewer_name=values["name"],
-                                 via_link=True)
+        services.request_changes(
+            post, None, None, values["comment"], reviewer_name=values["name"], via_link=True
+        )
     else:
         raise InvalidInput("decision", _("Choose Approve or Request changes."))
-

@@ -83,7 +83,7 @@ def test_the_list_shows_network_status_and_the_sandbox_label(workspace, members,
 
 def test_bad_dials_are_refused_next_to_their_field(workspace, members, login):
     response = login(members["manager"]).post(connect_url(workspace), {**DIALS, "error_rate": 3})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert 'data-testid="error-error_rate"' in response.content.decode()
     assert not Channel.objects.exists()
 

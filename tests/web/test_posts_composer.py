@@ -291,3 +291,42 @@ def test_the_composer_labels_sandbox_channels(workspace, members, login, x_chann
     assert 'class="sandbox-label"' in html
     assert f'data-testid="channel-{x_channel.id}"' in html
     assert re.search(r'data-testid="schedule-zone"[^>]*>Europe/Paris<', html)
+
+
+def test_a_variant_can_leave_out_a_file_and_the_edit_page_remembers_it(
+    workspace, members, login, x_channel, linkedin_channel
+):
+    client = login(members["community"])
+    client.post(
+        new_url(workspace),
+        {
+            "channels": [x_channel.id, linkedin_channel.id],
+            "text": "With a photo",
+            "upload": [SimpleUploadedFile("photo.jpg", b"\xff\xd8\xff" + b"\x00" * 100, "image/jpeg")],
+            "action": "draft",
+        },
+    )
+    post = Post.objects.get()
+    photo = Media.objects.get()
+    assert all(list(t.media.all()) == [photo] for t in post.targets.all())
+    edit = reverse("publishing:post_edit", kwargs={"ws": workspace.id, "post_id": post.id})
+    html = client.get(edit).content.decode()
+    assert f'name="v{x_channel.id}-media" value="{photo.id}" checked' in html
+    assert "photo.jpg" in html
+    client.post(
+        edit,
+        {
+            "channels": [x_channel.id, linkedin_channel.id],
+            "text": "With a photo",
+            "media_ids": [photo.id],
+            f"v{x_channel.id}-media_shown": "1",
+            f"v{linkedin_channel.id}-media_shown": "1",
+            f"v{linkedin_channel.id}-media": [photo.id],
+            "action": "draft",
+        },
+    )
+    assert list(post.targets.get(channel=x_channel).media.all()) == []
+    assert list(post.targets.get(channel=linkedin_channel).media.all()) == [photo]
+    html = client.get(edit).content.decode()
+    assert f'name="v{x_channel.id}-media" value="{photo.id}">' in html
+    assert f'name="v{linkedin_channel.id}-media" value="{photo.id}" checked' in html

@@ -271,3 +271,19 @@ def test_a_post_of_another_workspace_is_not_found(workspace, members, login, mak
         reverse("publishing:post_detail", kwargs={"ws": workspace.id, "post_id": post.id})
     )
     assert response.status_code == 404
+
+
+def test_the_client_link_form_is_csrf_protected(client_workspace, members, scheduled_post):
+    from django.test import Client
+
+    from tamtam.publishing import planning
+
+    services.approve(scheduled_post, members["manager"], "manager")
+    browser = Client(enforce_csrf_checks=True)
+    url = reverse("publishing:review_link", kwargs={"token": planning.approval_token(scheduled_post)})
+    assert browser.post(url, {"decision": "approve", "name": "Claire"}).status_code == 403
+    page = browser.get(url)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    response = browser.post(url, {"decision": "approve", "name": "Claire", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert states(scheduled_post) == {S.SCHEDULED}

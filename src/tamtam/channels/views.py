@@ -65,7 +65,10 @@ def connect(request: AuthedRequest, ws: int) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s is connected.") % {"name": channel.name})
             return redirect("channels:list", ws=ws)
-    return render(request, "channels/connect.html", {"workspace": member.workspace, "form": form})
+    status = 400 if form.is_bound else 200  # a bound form here did not save: it carries errors
+    return render(
+        request, "channels/connect.html", {"workspace": member.workspace, "form": form}, status=status
+    )
 
 
 @login_required
@@ -108,6 +111,7 @@ def edit(request: AuthedRequest, ws: int, channel_id: int) -> HttpResponse:
             "is_sandbox": is_sandbox,
             "network_label": services.network_label(channel),
         },
+        status=400 if form.is_bound else 200,
     )
 
 

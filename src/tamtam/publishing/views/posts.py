@@ -41,7 +41,13 @@ from tamtam.publishing.forms import (
 )
 from tamtam.publishing.models import Media, Post
 from tamtam.publishing.states import IN_FLIGHT, TargetState
-from tamtam.publishing.views.posts_checks import ChannelCheck, VariantDraft, check_drafts, pending_problems
+from tamtam.publishing.views.posts_checks import (
+    ChannelCheck,
+    VariantDraft,
+    check_drafts,
+    file_name,
+    pending_problems,
+)
 
 # Actions that send the post towards a network or a reviewer: the network's refusals must be fixed first.
 CHECKED_ACTIONS = SENDING_ACTIONS | {"submit"}
@@ -162,7 +168,7 @@ def _page(
             "form": form,
             "post": post,
             "rows": rows,
-            "media": media,
+            "media": [{"m": m, "name": file_name(m)} for m in media],
             "checks": check_drafts(workspace, drafts, utm),
             "upload_errors": upload_errors or [],
             "can_schedule": can(member.role, Cap.SCHEDULE),

@@ -155,10 +155,7 @@ def file_name(media: Media) -> str:
 
 
 def _media_infos(draft: VariantDraft) -> list[MediaInfo]:
-    saved = [
-        MediaInfo(content_type=m.content_type, size=m.size, name=file_name(m))
-        for m in draft.media
-    ]
+    saved = [MediaInfo(content_type=m.content_type, size=m.size, name=file_name(m)) for m in draft.media]
     return saved + list(draft.pending)
 
 

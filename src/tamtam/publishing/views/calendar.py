@@ -188,7 +188,8 @@ def target_event(target: PostTarget, tz: ZoneInfo, *, can_move: bool, cross: boo
         "allDay": False,
         "editable": editable,
         "backgroundColor": ws.color if cross else state_color,
-        "borderColor": state_color,
+        # Across workspaces the block is the workspace's colour and a dot gives the state.
+        "borderColor": ws.color if cross else state_color,
         "textColor": "#ffffff",
         "classNames": [f"tt-state-{target.state}"],
         "extendedProps": {
@@ -196,6 +197,7 @@ def target_event(target: PostTarget, tz: ZoneInfo, *, can_move: bool, cross: boo
             "post_id": target.post_id,
             "state": target.state,
             "state_label": str(target.get_state_display()),
+            "state_color": state_color,
             "channel": target.channel.name,
             "channel_id": target.channel_id,
             "network": target.channel.network,

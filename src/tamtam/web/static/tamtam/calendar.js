@@ -89,9 +89,10 @@
       initialDate: config.date || undefined,
       headerToolbar: { left: "prev,next today", center: "title", right: "dayGridMonth,timeGridWeek,listMonth" },
       height: "auto",
-      views: { timeGridWeek: { height: 780, scrollTime: "07:00:00" } },
+      scrollTime: "07:00:00",
       nowIndicator: true,
       dayMaxEvents: 4,
+      eventDisplay: "block", // state colours read better as blocks than as dots
       editable: true,
       eventDurationEditable: false,
       defaultTimedEventDuration: "00:30",
@@ -99,14 +100,25 @@
       slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
       eventSources: sources,
       loading(isLoading) { host.setAttribute("aria-busy", isLoading ? "true" : "false"); },
-      datesSet() { syncUrl(calendar); },
+      datesSet(info) {
+        // The week grid scrolls inside a fixed height; month and list grow with their content.
+        const wanted = info.view.type.startsWith("timeGrid") ? 760 : "auto";
+        if (calendar.getOption("height") !== wanted) {
+          calendar.setOption("height", wanted);
+          if (wanted !== "auto") setTimeout(() => calendar.scrollToTime("07:00:00"), 0);
+        }
+        syncUrl(calendar);
+      },
 
       eventContent(arg) {
         const props = arg.event.extendedProps;
         if (arg.event.display === "background") {
           if (!props.load) return true;
-          const box = el("div", { class: "tt-load-label", "data-testid": "day-load" });
-          props.load.forEach((item) => {
+          // The month grid has room only for what matters (half full or more); the week view shows all.
+          const month = arg.view.type === "dayGridMonth";
+          const items = props.load.filter((item) => !month || item.count * 2 >= item.cap);
+          const box = el("div", { class: "tt-load-label", "data-testid": "day-load", title: arg.event.title });
+          items.forEach((item) => {
             box.appendChild(el("span", { class: item.full ? "tt-load-item is-full" : "tt-load-item" },
               `${item.channel} ${item.count}/${item.cap}`));
           });
@@ -114,8 +126,16 @@
         }
         const nodes = [];
         if (arg.timeText && !arg.view.type.startsWith("list")) nodes.push(el("span", { class: "tt-ev-time" }, arg.timeText));
-        if (config.cross && props.workspace) nodes.push(el("span", { class: "tt-ev-ws" }, props.workspace));
+        if (config.cross) {
+          const dot = el("i", { class: "tt-ev-dot", title: props.state_label });
+          dot.style.background = props.state_color;
+          nodes.push(dot);
+          if (arg.view.type.startsWith("list")) nodes.push(el("span", { class: "tt-ev-ws" }, props.workspace));
+        }
         nodes.push(el("span", { class: "tt-ev-title" }, arg.event.title));
+        if (arg.view.type.startsWith("list")) {
+          nodes.push(el("span", { class: `badge state-${props.state}`, "data-testid": "event-state" }, props.state_label));
+        }
         if (props.remote_url) {
           const link = el("a", {
             class: "tt-ev-remote", href: props.remote_url, target: "_blank", rel: "noopener noreferrer",
@@ -213,5 +233,13 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", () => { init(); initCopy(); });
+  function initIcalLink() {
+    // The subscription help sits in a closed <details>: following the link should open it.
+    const box = document.getElementById("ical");
+    document.querySelectorAll('a[href="#ical"]').forEach((link) => {
+      link.addEventListener("click", () => { if (box) box.open = true; });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { init(); initCopy(); initIcalLink(); });
 })();

@@ -67,6 +67,9 @@ SUCCESS = {
     "publish": gettext_lazy("Publishing now."),
     "queue": gettext_lazy("Added to the queue."),
 }
+WAITING_FOR_REVIEW = gettext_lazy(
+    "Time set. The post is waiting for review and goes out once it is approved."
+)
 
 
 def _selected_ids(data: Any, channels: list[Channel]) -> list[int]:
@@ -257,7 +260,8 @@ def _submit(request: AuthedRequest, member: Membership, post: Post | None) -> Ht
             uploads.errors.append(exc.message)
         post = Post.objects.filter(pk=post.pk).first() if post is not None and post.pk else None
         return again()
-    messages.success(request, SUCCESS[action])
+    waiting = action in SENDING_ACTIONS and post.targets.filter(state=TargetState.IN_REVIEW).exists()
+    messages.success(request, WAITING_FOR_REVIEW if waiting else SUCCESS[action])
     return redirect("publishing:post_detail", ws=workspace.pk, post_id=post.pk)
 
 

@@ -237,7 +237,7 @@ def load_events(workspace: Workspace, start: datetime, end: datetime, channel_id
         return []
     # Whole local days around the range, so that the first and last days count everything.
     first = timeutil.to_local(start, tz).date()
-    last = timeutil.to_local(end, tz).date()
+    last = timeutil.to_local(end - timedelta(microseconds=1), tz).date()  # the range's end is exclusive
     lo, _x = timeutil.local_day_bounds(first, tz)
     _y, hi = timeutil.local_day_bounds(last, tz)
     counts: dict[date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -245,7 +245,8 @@ def load_events(workspace: Workspace, start: datetime, end: datetime, channel_id
         channel_id__in=caps, state__in=planning.CAP_STATES, scheduled_at__gte=lo, scheduled_at__lt=hi
     ).values_list("channel_id", "scheduled_at")
     for channel_pk, at in rows:
-        counts[timeutil.to_local(at, tz).date()][channel_pk] += 1
+        if at is not None:  # filtered on scheduled_at; this only tells the type checker
+            counts[timeutil.to_local(at, tz).date()][channel_pk] += 1
     events = []
     for day in sorted(counts):
         parts, full = [], []

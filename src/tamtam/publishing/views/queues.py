@@ -57,7 +57,9 @@ class QueueForm(forms.ModelForm):
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only this workspace's channels: a posted id from elsewhere is a form error, not a leak.
-        self.fields["channels"].queryset = Channel.objects.filter(workspace=workspace).order_by("name")
+        channels = self.fields["channels"]
+        assert isinstance(channels, forms.ModelMultipleChoiceField)
+        channels.queryset = Channel.objects.filter(workspace=workspace).order_by("name")
         self.fields["channels"].label = _("Channels")
 
 

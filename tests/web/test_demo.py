@@ -1,0 +1,187 @@
+"""`tamtam seed_demo`: the demo agency, its two brands, posts in every state, printed logins, idempotent."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from tamtam.accounts.models import Agency, Membership, User, Workspace
+from tamtam.channels.models import Channel, ChannelStatus
+from tamtam.publishing import services
+from tamtam.publishing.checks import check_variant, has_errors
+from tamtam.publishing.models import (
+    Approval,
+    Post,
+    PostComment,
+    PostSource,
+    PostTarget,
+    PublishAttempt,
+    Recurrence,
+)
+from tamtam.publishing.states import TargetState as S
+from tamtam.strategy.models import Campaign, Persona, Pillar
+from tamtam.web import demo
+
+
+@pytest.fixture
+def no_latency(monkeypatch):
+    # The demo's channels have realistic latency; the tests need the outcomes, not the waiting.
+    monkeypatch.setattr("tamtam.networks.sandbox.connector.time.sleep", lambda _seconds: None)
+
+
+@pytest.fixture
+def seeded(db, no_latency) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_two_brands_with_channels_strategy_a_queue_and_a_recurring_post(seeded):
+    agency = Agency.objects.get(slug=demo.AGENCY_SLUG)
+    assert agency.name == "Agence Tamtam (démo)"
+    brands = {w.slug: w for w in Workspace.objects.filter(agency=agency)}
+    maison, northwind = brands["maison-lumiere"], brands["northwind-coffee"]
+    assert (maison.time_zone, maison.language, maison.approval_policy) == (
+        "Europe/Paris",
+        "fr",
+        "manager_client",
+    )
+    assert (northwind.time_zone, northwind.language, northwind.approval_policy) == (
+        "America/New_York",
+        "en",
+        "manager",
+    )
+    for workspace in Workspace.objects.filter(agency__slug=demo.AGENCY_SLUG):
+        channels = list(Channel.objects.filter(workspace=workspace))
+        assert {c.network for c in channels} == {"sandbox"}
+        assert {"x", "instagram", "linkedin", "facebook", "bluesky", "mastodon"} - {"x"} <= {
+            c.options["flavor"] for c in channels
+        }
+        for channel in channels:
+            assert 50 <= channel.options["latency_ms"] <= 200
+            assert channel.options.get("error_rate", 0) <= 0.05
+            assert channel.get_credentials() == {}
+    channels = Channel.objects.filter(workspace__agency__slug=demo.AGENCY_SLUG)
+    assert channels.filter(options__ambiguous_rate__gt=0).count() == 1
+    reconnect = channels.get(options__needs_user=True)
+    assert reconnect.status == ChannelStatus.NEEDS_USER  # the engine found the revoked token
+    for workspace in Workspace.objects.filter(agency__slug=demo.AGENCY_SLUG):
+        assert 2 <= Persona.objects.filter(workspace=workspace).count() <= 3
+        shares = list(Pillar.objects.filter(workspace=workspace).values_list("target_share", flat=True))
+        assert sum(shares) == 100
+        assert Campaign.objects.filter(workspace=workspace).count() == 1
+        queue = workspace.queues.get()
+        assert queue.slots.count() >= 2
+        assert queue.posts.count() == 1
+        recurrence = Recurrence.objects.get(workspace=workspace)
+        assert "FREQ=WEEKLY" in recurrence.rrule
+        assert Post.objects.filter(recurrence=recurrence, source=PostSource.RECURRENCE).exists()
+
+
+def test_two_weeks_of_posts_cover_every_state_as_the_engine_and_reviewers_left_them(seeded):
+    targets = PostTarget.objects.filter(workspace__agency__slug=demo.AGENCY_SLUG)
+    assert set(targets.values_list("state", flat=True)) == set(S.values)
+    now = timezone.now()
+    planned = targets.exclude(scheduled_at=None).values_list("scheduled_at", flat=True)
+    assert min(planned) < now - timezone.timedelta(days=5)
+    assert max(planned) > now + timezone.timedelta(days=5)
+    assert targets.filter(state=S.SCHEDULED, scheduled_at__gt=now).exists()
+
+    published = targets.filter(state=S.PUBLISHED)
+    assert published.count() >= 8
+    for target in published:
+        assert target.remote_id
+        assert target.remote_url.startswith("https://")
+        assert target.published_at < now - timezone.timedelta(hours=12)
+        attempt = target.attempts_log.order_by("number").last()
+        assert attempt.outcome == "success"
+        assert attempt.started_at < now - timezone.timedelta(hours=12)
+        assert attempt.status_code == 200
+    for state in (S.FAILED, S.NEEDS_USER, S.UNCONFIRMED, S.RETRY_WAIT):
+        target = targets.filter(state=state).first()
+        assert target.last_error, state
+        assert PublishAttempt.objects.filter(target=target).exists(), state
+    sending = targets.get(state=S.SENDING)
+    assert sending.attempts_log.get().outcome == "started"
+
+    asked = Post.objects.filter(targets__state=S.CHANGES_REQUESTED).distinct()
+    for post in asked:
+        assert PostComment.objects.filter(post=post).exists()
+        assert Approval.objects.get(post=post).decision == "changes_requested"
+    maison = Workspace.objects.get(slug="maison-lumiere")
+    waiting = [
+        p
+        for p in Post.objects.filter(workspace=maison, targets__state=S.IN_REVIEW).distinct()
+        if services.pending_step(p) == "client"
+    ]
+    assert waiting
+
+
+def test_demo_texts_fit_their_networks_except_the_deliberate_failures(seeded):
+    for target in PostTarget.objects.filter(workspace__agency__slug=demo.AGENCY_SLUG).select_related(
+        "channel"
+    ):
+        problems = check_variant(target.channel.options["flavor"], target.text, target.link, spelling=False)
+        too_long = [p for p in problems if p.code == "too_long"]
+        assert not too_long, (target.text, too_long)
+    assert not has_errors(check_variant("x", "Monday fuel ☕", spelling=False))
+
+
+def test_it_prints_each_login_once_and_the_passwords_work(seeded):
+    logins = dict(re.findall(r"^\w+ user: (\w+) / (\S+)$", seeded, flags=re.MULTILINE))
+    assert set(logins) == {"admin", "manager", "community", "analyst", "client"}
+    assert "Admin user: admin / " in seeded
+    for username, password in logins.items():
+        assert User.objects.get(username=username).check_password(password)
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser
+    roles = set(Membership.objects.filter(user=admin).values_list("workspace__slug", "role"))
+    assert roles == {("maison-lumiere", "owner"), ("northwind-coffee", "owner")}
+    for username, role in (
+        ("manager", "manager"),
+        ("community", "community"),
+        ("analyst", "analyst"),
+        ("client", "client"),
+    ):
+        assert set(Membership.objects.filter(user__username=username).values_list("role", flat=True)) == {
+            role
+        }
+
+
+def test_a_second_run_changes_nothing(seeded):
+    counts = (Post.objects.count(), PostTarget.objects.count(), User.objects.count(), Channel.objects.count())
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "already exists" in out.getvalue()
+    assert "/" not in out.getvalue().split("already exists")[1]  # no password printed again
+    assert (
+        Post.objects.count(),
+        PostTarget.objects.count(),
+        User.objects.count(),
+        Channel.objects.count(),
+    ) == counts
+
+
+def test_force_password_is_used_and_an_existing_user_keeps_theirs(db, no_latency, make_user):
+    make_user("admin")  # e.g. the instance's own administrator
+    out = io.StringIO()
+    call_command("seed_demo", "--force-password", "Demo-Password-2026", stdout=out)
+    text = out.getvalue()
+    assert "Admin user: admin (existing user, password unchanged)" in text
+    assert "Manager user: manager / Demo-Password-2026" in text
+    assert User.objects.get(username="manager").check_password("Demo-Password-2026")
+    assert User.objects.get(username="admin").check_password("pw-admin-Secret1")
+    assert Membership.objects.filter(user__username="admin", role="owner").count() == 2
+
+
+def test_without_an_engine_module_the_demo_still_has_every_state(db, no_latency, monkeypatch):
+    monkeypatch.setattr(demo, "_engine", lambda: None)
+    result = demo.seed()
+    assert result.created
+    assert not result.used_engine
+    states = set(PostTarget.objects.values_list("state", flat=True))
+    assert states == set(S.values)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Router
 
 from tamtam.accounts import services as accounts
-from tamtam.accounts.models import Membership, Role, Workspace
+from tamtam.accounts.models import ApiToken, Membership, Role, Workspace
 from tamtam.accounts.permissions import Cap, can
 from tamtam.accounts.schemas import ErrorOut, PathId, WorkspaceOut
 
@@ -61,7 +61,8 @@ def workspace_out(workspace: Workspace, role: str) -> dict[str, Any]:
 
 @router.get("/workspaces", response={200: list[WorkspaceOut], 401: ErrorOut}, summary="Your workspaces")
 def list_workspaces(request: HttpRequest) -> list[dict[str, Any]]:
-    memberships = Membership.objects.filter(user=request.user).select_related("workspace__agency")
+    token: ApiToken = request.auth  # type: ignore[attr-defined]  # set by TokenAuth
+    memberships = Membership.objects.filter(user_id=token.user_id).select_related("workspace__agency")
     scope = token_scope(request)
     if scope is not None:
         memberships = memberships.filter(workspace_id=scope)

@@ -24,6 +24,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tamtam.accounts.models import Agency, AuditEvent, Membership, Role, User, Workspace
 from tamtam.accounts.services import audit
@@ -149,7 +150,7 @@ def jpeg(color: str, size: int = 240, band: int = 5) -> bytes:
     dc_codes: dict[int, tuple[int, int]] = {}
     code, symbol = 0, 0
     for length, count in enumerate(dc_bits, start=1):
-        for _ in range(count):
+        for _code in range(count):
             dc_codes[symbol] = (code, length)
             code, symbol = code + 1, symbol + 1
         code <<= 1
@@ -200,22 +201,23 @@ Failure = tuple[dict[str, Any], str, int | None]
 def _simulated_failure(options: dict[str, Any], now: datetime, *, lacks_media: bool) -> Failure | None:
     """(target fields, attempt outcome, status code) of the failure the dials (or the network's rules)
     call for, or None."""
+    fields: dict[str, Any]
     if options.get("needs_user"):
-        message = "The access token was revoked. Reconnect the account."
+        message = _("The access token was revoked. Reconnect the account.")
         fields = {"state": S.NEEDS_USER, "due_at": None, "last_error": message,
                   "last_error_kind": "needs_user"}
         return fields, AttemptOutcome.NEEDS_USER, 401
     if options.get("ambiguous_rate") == 1.0:
-        message = "The network did not answer in time; the post may have been published."
+        message = _("The network did not answer in time; the post may have been published.")
         fields = {"state": S.UNCONFIRMED, "due_at": now, "last_error": message,
                   "last_error_kind": "ambiguous"}
         return fields, AttemptOutcome.AMBIGUOUS, None
     if lacks_media:
-        message = "This network needs an image or a video."
+        message = _("This network needs an image or a video.")
         fields = {"state": S.FAILED, "due_at": None, "last_error": message, "last_error_kind": "permanent"}
         return fields, AttemptOutcome.PERMANENT, 400
     if options.get("error_rate") == 1.0:
-        message = "The network answered 503 Service Unavailable."
+        message = _("The network answered 503 Service Unavailable.")
         return ({"state": S.RETRY_WAIT, "due_at": now + timedelta(seconds=30), "last_error": message,
                  "last_error_kind": "retry"}, AttemptOutcome.RETRY, 503)
     return None
@@ -351,8 +353,9 @@ class _Brand:
         soon = timezone.now() + timedelta(minutes=2)  # what the services accept; moved back afterwards
         past = wanted is not None and wanted <= self.now
         if spec.state == S.DRAFT:
-            for target in post.targets.all() if wanted else []:
-                services.reschedule_target(target, community, wanted)
+            for target in post.targets.all():
+                if wanted is not None:
+                    services.reschedule_target(target, community, wanted)
         elif spec.state == S.IN_REVIEW:
             services.schedule(post, community, wanted or soon)
             if spec.comment == "manager":
@@ -397,7 +400,7 @@ class _Brand:
     def _publish(self, target: PostTarget, wanted: str) -> None:
         dials = FORCED_DIALS.get(wanted, {})
         tries = 1 if dials or wanted != S.PUBLISHED else PUBLISH_TRIES
-        for _ in range(tries):
+        for _try in range(tries):
             state = self._run_engine(target, dials)
             if state != S.RETRY_WAIT:
                 return

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied
@@ -66,7 +67,8 @@ def acting_as(username: str | None, workspace: Workspace, cap: Cap) -> Membershi
 def console(command: BaseCommand, *, stderr: bool = False) -> Console:
     """A rich console on the command's own stream (so call_command(stdout=…) captures it)."""
     wrapper = command.stderr if stderr else command.stdout
-    out: IO[str] = getattr(wrapper, "_out", wrapper)  # Django's OutputWrapper would add a newline per write
+    # Django's OutputWrapper would add a newline to each of rich's writes: write to the stream inside it.
+    out: IO[str] = getattr(wrapper, "_out", sys.stdout)
     terminal = hasattr(out, "isatty") and out.isatty()
     return Console(file=out, highlight=False, width=None if terminal else 120, soft_wrap=not terminal)
 

@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    # Listed so the API docs (/api/docs) load Swagger UI from ninja's bundled static files, not a CDN.
+    "ninja",
     "tamtam.work",
     "tamtam.accounts",
     "tamtam.strategy",

@@ -83,8 +83,12 @@ def test_a_stranger_gets_404_not_403_so_nothing_leaks(api_as, make_user, workspa
     assert api_as(stranger).get("/workspaces/987654")[0] == 404
 
 
-def test_the_openapi_schema_and_docs_need_no_token(client, db):
+def test_the_openapi_schema_and_docs_need_no_token_and_no_cdn(client, db):
     schema = client.get("/api/openapi.json")
     assert schema.status_code == 200
     assert "/api/workspaces/{ws}/posts" in schema.json()["paths"]
-    assert client.get("/api/docs").status_code == 200
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    # Swagger UI comes from ninja's bundled files, never from a CDN.
+    assert b"/static/ninja/swagger-ui-bundle.js" in docs.content
+    assert b"cdn." not in docs.content

@@ -14,8 +14,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.db.models import Q, QuerySet
+
+from tamtam.work.db import write_transaction
 
 
 def _queryset(source: type[models.Model] | QuerySet[Any]) -> QuerySet[Any]:
@@ -59,7 +61,7 @@ def claim(
     if any(f.name == "updated_at" for f in model._meta.concrete_fields):
         changes["updated_at"] = now
 
-    with transaction.atomic():
+    with write_transaction():
         if connection.vendor == "postgresql":
             # Lock only the work rows (not the joined channel/workspace rows), skip rows another
             # claimer holds; the UPDATE below then cannot miss.
@@ -75,7 +77,8 @@ def claim(
         ids = list(candidates.values_list("pk", flat=True)[:limit])
         if not ids:
             return []
-        model._default_manager.filter(due, pk__in=ids).update(**changes)
+        if model._default_manager.filter(due, pk__in=ids).update(**changes) == len(ids):
+            return ids  # under the write lock: every candidate became ours
         return list(
             model._default_manager.filter(pk__in=ids, lease_owner=owner, lease_until=lease_until)
             .order_by(due_field, "pk")

@@ -1,15 +1,13 @@
-"""Short write transactions that do not fight each other.
+"""Short write transactions that do not fight each other, and batched row updates.
 
-SQLite has one writer at a time. When many threads of one worker ask for the write lock together,
-SQLite's busy handler makes the losers sleep (1, 2, 5 … 100 ms) and retry, so a pool of 32 threads
-spends most of its time asleep. Taking a process-wide lock first hands the database from one thread
-to the next at once; only other processes still meet the busy handler. PostgreSQL has row locks and
-needs none of this.
+On SQLite every write of the engine takes its turn first (`work.locks.WriterTurn`: a lock between the
+threads of this process, an advisory file lock between worker processes), so the write lock passes
+from one writer to the next at once instead of through SQLite's sleeping busy handler. PostgreSQL has
+row locks and needs none of this.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -17,14 +15,23 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Model
 
-_SQLITE_WRITER = threading.RLock()
+from tamtam.work.locks import WriterTurn
+
+_turn = WriterTurn()
+
+
+def _sqlite_path(using: str) -> str | None:
+    conn = connections[using]
+    if conn.vendor != "sqlite":
+        return None
+    return str(conn.settings_dict["NAME"])
 
 
 @contextmanager
 def serialised(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     """Hold this process's SQLite write turn (no transaction): for single-statement writes."""
     if connections[using].vendor == "sqlite":
-        with _SQLITE_WRITER:
+        with _turn.hold(_sqlite_path(using)):
             yield
     else:
         yield
@@ -32,35 +39,83 @@ def serialised(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
 @contextmanager
 def write_transaction(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
-    """`transaction.atomic()`, serialised within this process when the database is SQLite."""
+    """`transaction.atomic()`, taking the SQLite write turn first."""
     if connections[using].vendor == "sqlite":
-        with _SQLITE_WRITER, transaction.atomic(using=using):
+        with _turn.hold(_sqlite_path(using)), transaction.atomic(using=using):
             yield
     else:
         with transaction.atomic(using=using):
             yield
 
 
-def update_rows(
-    model: type[Model], rows: Sequence[tuple[Any, dict[str, Any]]], fields: Sequence[str]
-) -> None:
-    """`UPDATE … SET fields WHERE pk = …` for many rows, as one prepared statement run per row.
+class RowUpdate:
+    """`UPDATE … SET fields WHERE key = …` for many rows, as one prepared statement run per row.
 
     Django's `bulk_update` builds a CASE expression per field and row in Python, which costs more than
-    the database work for the small batches a worker writes; `executemany` costs one statement
-    preparation. Values go through each field's own `get_db_prep_value`, as the ORM would.
+    the database work for the small batches a worker writes. Here the parameters are adapted (each
+    field's own `get_db_prep_save`, as the ORM would) by `params`, which can run before the write
+    transaction opens, so that the transaction only executes.
     """
-    if not rows:
-        return
-    meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
-    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)  # type: ignore[union-attr]
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
-    conn = connections[DEFAULT_DB_ALIAS]
-    params = [
-        [field.get_db_prep_value(values[field.name], conn) for field in columns] + [pk]  # type: ignore[union-attr]
-        for pk, values in rows
-    ]
-    with conn.cursor() as cursor:
-        cursor.executemany(sql, params)
+
+    def __init__(self, model: type[Model], fields: Sequence[str], key: Sequence[str] = ("pk",)) -> None:
+        self.conn = connections[DEFAULT_DB_ALIAS]
+        meta = model._meta
+        quote = self.conn.ops.quote_name
+        self.columns = [meta.get_field(name) for name in fields]
+        self.keys = [meta.pk if name == "pk" else meta.get_field(name) for name in key]
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in self.columns)  # type: ignore[union-attr]
+        where = " AND ".join(f"{quote(f.column)} = %s" for f in self.keys)  # type: ignore[union-attr]
+        self.sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {where}"  # noqa: S608
+
+    def params(self, key_value: Any, values: dict[str, Any]) -> list[Any]:
+        """One row's parameters; `key_value` is the key's value, or a tuple of them."""
+        key_values = key_value if isinstance(key_value, tuple) else (key_value,)
+        return [f.get_db_prep_save(values[f.name], self.conn) for f in self.columns] + [  # type: ignore[union-attr]
+            f.get_db_prep_save(v, self.conn)  # type: ignore[union-attr]
+            for f, v in zip(self.keys, key_values, strict=True)
+        ]
+
+    def execute(self, rows: Sequence[list[Any]]) -> None:
+        if rows:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(self.sql, rows)
+
+
+class RowInsert:
+    """INSERT unsaved instances of one model with one prepared statement (their pks stay unknown).
+    Like `bulk_create` without its per-object bookkeeping; defaults and `auto_now_add` apply."""
+
+    def __init__(self, model: type[Model]) -> None:
+        self.conn = connections[DEFAULT_DB_ALIAS]
+        meta = model._meta
+        quote = self.conn.ops.quote_name
+        self.fields = [f for f in meta.concrete_fields if not f.primary_key]
+        names = ", ".join(quote(f.column) for f in self.fields)
+        marks = ", ".join(["%s"] * len(self.fields))
+        self.sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+
+    def params(self, obj: Model) -> list[Any]:
+        return [f.get_db_prep_save(f.pre_save(obj, add=True), self.conn) for f in self.fields]
+
+    def execute(self, rows: Sequence[list[Any]]) -> None:
+        if rows:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(self.sql, rows)
+
+
+def update_rows(
+    model: type[Model],
+    rows: Sequence[tuple[Any, dict[str, Any]]],
+    fields: Sequence[str],
+    *,
+    key: Sequence[str] = ("pk",),
+) -> None:
+    if rows:
+        statement = RowUpdate(model, fields, key)
+        statement.execute([statement.params(k, values) for k, values in rows])
+
+
+def insert_rows(objs: Sequence[Model]) -> None:
+    if objs:
+        statement = RowInsert(type(objs[0]))
+        statement.execute([statement.params(obj) for obj in objs])

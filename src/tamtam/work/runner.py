@@ -34,6 +34,7 @@ from tamtam.work.registry import WorkKind
 log = logging.getLogger("tamtam.work")
 
 HEARTBEAT_SECONDS = 5.0
+GATHER_SECONDS = 0.005
 
 
 def make_owner(name: str | None = None) -> str:
@@ -116,6 +117,7 @@ class Runner:
     def tick(self, now: datetime | None = None) -> int:
         """Record finished calls, sweep and heartbeat when due, then claim what fits and start it.
         Returns how many items were claimed (inline mode: also processed before returning)."""
+        self._gather()
         self.flush()
         now = now or timezone.now()
         mono = time.monotonic()
@@ -189,6 +191,14 @@ class Runner:
         with self._cond:
             self._done.put((kind, done))
             self._cond.notify_all()
+
+    def _gather(self) -> None:
+        # Answers of one batch arrive spread over the network's jitter: waiting a few milliseconds
+        # for more of them makes one bigger write (and one bigger claim) instead of many small ones.
+        deadline = time.monotonic() + GATHER_SECONDS
+        with self._cond:
+            while 0 < self._done.qsize() < self._in_flight // 2 and time.monotonic() < deadline:
+                self._cond.wait(max(0.0, deadline - time.monotonic()))
 
     def flush(self) -> int:
         """Record finished calls, one transaction per kind for all that are waiting."""

@@ -23,6 +23,8 @@ import hashlib
 import sqlite3
 import struct
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -203,6 +205,20 @@ class SandboxConnector(Connector):
                     response_excerpt='{"error": "unsupported_media"}',
                 )
 
+    @contextmanager
+    def _unreachable(self) -> Iterator[None]:
+        """The network's own storage failing (a lock held too long): the request was not processed,
+        its transaction rolled back, so the caller may simply try again — a 503, not an ambiguity."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise RetryAfter(
+                _("The network is temporarily unavailable."),
+                1.0,
+                status_code=503,
+                response_excerpt=f'{{"error": "storage", "detail": "{exc}"}}'[:200],
+            ) from exc
+
     # --- the contract -------------------------------------------------------------------------------
 
     def publish(self, request: PublishRequest) -> PublishResult:
@@ -212,7 +228,7 @@ class SandboxConnector(Connector):
         first = dice(self.seed, key, 0)  # latency of the outbound half, before the network counts the call
         self._sleep(0.5, first[0])
         now = time.time()
-        with store.write() as conn:
+        with self._unreachable(), store.write() as conn:
             admission = self._admit(conn, key, now)
             jitter, err, amb, perm = dice(self.seed, key, admission.call_number)
             if admission.limited:
@@ -273,11 +289,13 @@ class SandboxConnector(Connector):
         self._refuse_revoked()
         self._sleep(1.0, 0.5)
         now = time.time()
-        with store.write() as conn:
-            admission = self._admit(conn, "", now)
-        self._rate(admission)
-        if admission.limited:
-            raise self._too_many(admission, now)
+        with self._unreachable():
+            with store.write() as conn:
+                admission = self._admit(conn, "", now)
+            self._rate(admission)
+            if admission.limited:
+                raise self._too_many(admission, now)
+            posts = store.recent(None, self.handle, since, limit)
         return [
             RemotePost(
                 remote_id=p.remote_id,
@@ -286,13 +304,15 @@ class SandboxConnector(Connector):
                 created_at=p.created_at,
                 idempotency_key=p.idempotency_key,
             )
-            for p in store.recent(None, self.handle, since, limit)
+            for p in posts
         ]
 
     def delete(self, remote_id: str) -> None:
         self._refuse_revoked()
         self._sleep(1.0, 0.5)
-        if not store.mark_deleted(None, self.handle, remote_id):
+        with self._unreachable():
+            deleted = store.mark_deleted(None, self.handle, remote_id)
+        if not deleted:
             raise Permanent(_("This post does not exist on the network."), status_code=404)
 
     def check_connection(self) -> str:

@@ -15,13 +15,15 @@ import hashlib
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
+
+from tamtam.work.locks import WriterTurn
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -122,7 +124,10 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
             key, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode=WAL")
+        # Switching to WAL needs an exclusive lock; it is persistent, so only the first opener does it
+        # (others asking while it is busy would fail at once, outside the busy timeout).
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            _retry_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         conn.execute("PRAGMA synchronous=NORMAL")
         with _schema_lock:
             if key not in _schema_ready:
@@ -140,6 +145,17 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
     return conn
 
 
+def _retry_locked(action: Callable[[], object], attempts: int = 50) -> None:
+    for attempt in range(attempts):
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
 def close_all() -> None:
     """Close this thread's connections (tests that delete the file; process shutdown)."""
     conns: dict[str, sqlite3.Connection] = getattr(_local, "conns", None) or {}
@@ -148,15 +164,15 @@ def close_all() -> None:
     conns.clear()
 
 
-# One writer per process at a time: threads hand the lock over at once instead of sleeping in
-# SQLite's busy handler; other processes still wait on the busy timeout.
-_writer = threading.Lock()
+# Writers take turns (threads and worker processes) before asking SQLite for its lock, so the file
+# passes from one writer to the next at once instead of through SQLite's sleeping busy handler.
+_turn = WriterTurn()
 
 
 @contextmanager
 def write(path: Path | None = None) -> Iterator[sqlite3.Connection]:
     conn = connect(path)
-    with _writer:
+    with _turn.hold(str(Path(path or _default_path()))):
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn

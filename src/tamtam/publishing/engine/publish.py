@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,7 +61,7 @@ from tamtam.publishing.engine.ledger import (
 from tamtam.publishing.models import PostTarget, PublishAttempt, TargetMedia
 from tamtam.publishing.states import CLAIMABLE
 from tamtam.work.claim import claim
-from tamtam.work.db import update_rows, write_transaction
+from tamtam.work.db import RowInsert, RowUpdate, insert_rows, write_transaction
 
 log = logging.getLogger("tamtam.publishing")
 
@@ -158,6 +158,8 @@ class Prepared:
 
 def _media_by_target(ids: Sequence[int]) -> dict[int, list[MediaItem]]:
     found: dict[int, list[MediaItem]] = {}
+    if not ids:
+        return found
     rows = (
         TargetMedia.objects.filter(target_id__in=ids)
         .select_related("media")
@@ -173,11 +175,6 @@ def _media_by_target(ids: Sequence[int]) -> dict[int, list[MediaItem]]:
             )
         )
     return found
-
-
-def _last_numbers(ids: Sequence[int]) -> dict[int, int]:
-    rows = PublishAttempt.objects.filter(target_id__in=ids).values("target_id").annotate(n=Max("number"))
-    return {row["target_id"]: row["n"] for row in rows}
 
 
 def _budget_left(channel: Any, now: datetime) -> int | None:
@@ -249,10 +246,18 @@ def _failed_before_call(exc: Exception) -> dict[str, Any]:
 def prepare_batch(ids: Sequence[int], owner: str, *, now: datetime | None = None) -> Prepared:
     now = now or timezone.now()
     prepared = Prepared()
-    targets = list(PostTarget.objects.select_related("channel", "workspace", "post").filter(pk__in=ids))
-    targets = [t for t in targets if t.state == S.CLAIMED and t.lease_owner == owner]
-    media = _media_by_target([t.pk for t in targets])
-    numbers = _last_numbers([t.pk for t in targets])
+    last_number = (
+        PublishAttempt.objects.filter(target=OuterRef("pk")).order_by("-number").values("number")[:1]
+    )
+    has_media = TargetMedia.objects.filter(target=OuterRef("pk"))
+    loaded = (
+        PostTarget.objects.select_related("channel", "workspace", "post")
+        .filter(pk__in=ids)
+        .annotate(last_number=Subquery(last_number), has_media=Exists(has_media))
+    )
+    targets = [t for t in loaded if t.state == S.CLAIMED and t.lease_owner == owner]
+    media = _media_by_target([t.pk for t in targets if t.has_media])  # type: ignore[attr-defined]
+    numbers = {t.pk: t.last_number or 0 for t in targets}  # type: ignore[attr-defined]
     settled: list[tuple[PostTarget, str, dict[str, Any], str]] = []
     budget: dict[int, int] = {}
     for target in targets:
@@ -274,6 +279,18 @@ def prepare_batch(ids: Sequence[int], owner: str, *, now: datetime | None = None
         prepared.jobs.append(Job(target, connector, request))
 
     lease_until = now + timedelta(seconds=lease_seconds())
+    inserts = RowInsert(PublishAttempt)
+    for job in prepared.jobs:
+        job.attempt = PublishAttempt(
+            target_id=job.target.pk,
+            number=numbers.get(job.target.pk, 0) + 1,
+            step=POST_STEP,
+            idempotency_key=job.request.idempotency_key[:80],
+            worker=owner[:64],
+            started_at=now,
+            outcome=Outcome.STARTED,
+        )
+    attempt_rows = {job.target.pk: inserts.params(job.attempt) for job in prepared.jobs}
     with write_transaction():
         events = []
         for target, label, fields, action in settled:
@@ -281,7 +298,7 @@ def prepare_batch(ids: Sequence[int], owner: str, *, now: datetime | None = None
                 prepared.outcomes[target.pk] = label
                 if action:
                     events.append(_event(target, action, f"{target.channel.name}: {fields['last_error']}"))
-        AuditEvent.objects.bulk_create(events)
+        insert_rows(events)
         if prepared.jobs:
             pks = [job.target.pk for job in prepared.jobs]
             moved = PostTarget.objects.filter(pk__in=pks, state=S.CLAIMED, lease_owner=owner).update(
@@ -294,22 +311,8 @@ def prepare_batch(ids: Sequence[int], owner: str, *, now: datetime | None = None
                     ).values_list("pk", flat=True)
                 )
                 prepared.jobs = [job for job in prepared.jobs if job.target.pk in mine]
-            attempts = PublishAttempt.objects.bulk_create(
-                [
-                    PublishAttempt(
-                        target_id=job.target.pk,
-                        number=numbers.get(job.target.pk, 0) + 1,
-                        step=POST_STEP,
-                        idempotency_key=job.request.idempotency_key[:80],
-                        worker=owner[:64],
-                        started_at=now,
-                        outcome=Outcome.STARTED,
-                    )
-                    for job in prepared.jobs
-                ]
-            )
-            for job, attempt in zip(prepared.jobs, attempts, strict=True):
-                job.attempt = attempt
+            # One statement; the rows are found again by (target, number) when the answers come.
+            inserts.execute([attempt_rows[job.target.pk] for job in prepared.jobs])
     # Committed: from here on, a crash leaves `sending` + a started attempt → unconfirmed → reconcile.
     return prepared
 
@@ -432,16 +435,42 @@ def _first_comment_due(done: Done) -> datetime:
     return done.job.target.due_at or done.finished_at
 
 
+@dataclass
+class _Plan:
+    """One answer, turned into ready-to-run statement parameters before the transaction opens."""
+
+    done: Done
+    fields: dict[str, Any]
+    outcome: str
+    target_row: list[Any]
+    attempt_row: list[Any]
+    event_rows: list[list[Any]]
+
+
 def record(dones: Sequence[Done], owner: str) -> dict[int, str]:
     """Write a batch of answers in one transaction. Returns each target's new state ("lost" when the
     target was no longer ours, e.g. swept meanwhile and not known to be published)."""
     if not dones:
         return {}
+    # Everything that can be computed is computed before the write transaction: it only executes.
+    targets, attempts, audits = RowUpdate(PostTarget, TARGET_FIELDS), _attempt_update(), RowInsert(AuditEvent)
     plans = []
     for done in dones:
         fields, outcome = _outcome(done)
         fields["last_error"] = scrub(str(fields["last_error"]), done.job.connector.ctx)[:2000]
-        plans.append((done, fields, outcome))
+        attempt = _finished(done, outcome)
+        plans.append(
+            _Plan(
+                done,
+                fields,
+                outcome,
+                target_row=targets.params(done.job.target.pk, fields),
+                attempt_row=attempts.params(
+                    (attempt.target_id, attempt.number), {f: getattr(attempt, f) for f in ATTEMPT_FIELDS}
+                ),
+                event_rows=[audits.params(event) for event in _events_for(done, fields)],
+            )
+        )
     labels: dict[int, str] = {}
     with write_transaction():
         pks = [done.job.target.pk for done in dones]
@@ -449,30 +478,30 @@ def record(dones: Sequence[Done], owner: str) -> dict[int, str]:
         if connection.vendor == "postgresql":
             ours = ours.select_for_update()  # a sweeper must not slip between this read and the update
         still_ours = set(ours.values_list("pk", flat=True))
-        rows, attempts, events = [], [], []
-        for done, fields, outcome in plans:
-            target = done.job.target
-            if target.pk in still_ours:
-                rows.append((target.pk, fields))
+        target_rows, event_rows = [], []
+        for plan in plans:
+            pk = plan.done.job.target.pk
+            if pk in still_ours:
+                target_rows.append(plan.target_row)
                 moved = True
-            elif outcome == Outcome.SUCCESS:
+            elif plan.outcome == Outcome.SUCCESS:
                 # Swept to unconfirmed while we waited for the answer: we know better, it is published.
-                moved = move(target.pk, [S.UNCONFIRMED], None, **fields)
+                moved = move(pk, [S.UNCONFIRMED], None, **plan.fields)
             else:
                 moved = False
-            labels[target.pk] = str(fields["state"]) if moved else "lost"
-            attempts.append(_finished(done, outcome))
+            labels[pk] = str(plan.fields["state"]) if moved else "lost"
             if moved:
-                events += _events_for(done, fields)
-        update_rows(PostTarget, rows, TARGET_FIELDS)
-        update_rows(
-            PublishAttempt,
-            [(a.pk, {f: getattr(a, f) for f in ATTEMPT_FIELDS}) for a in attempts],
-            ATTEMPT_FIELDS,
-        )
-        AuditEvent.objects.bulk_create(events)
+                event_rows += plan.event_rows
+        targets.execute(target_rows)
+        attempts.execute([plan.attempt_row for plan in plans])
+        audits.execute(event_rows)
         _channels_after(dones)
     return labels
+
+
+def _attempt_update() -> RowUpdate:
+    # Attempt rows are inserted without reading their ids back: (target, number) finds them.
+    return RowUpdate(PublishAttempt, ATTEMPT_FIELDS, key=("target", "number"))
 
 
 def _finished(done: Done, outcome: str) -> PublishAttempt:

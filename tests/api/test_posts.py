@@ -438,3 +438,18 @@ def test_channels_never_show_credentials(workspace, members, make_channel, api_a
     assert "super-secret-token" not in raw
     assert "credentials" not in raw
     assert "hidden" not in raw
+
+
+def test_patch_sets_and_clears_a_campaign_of_the_workspace_only(
+    workspace, members, channels, api_as, foreign
+):
+    api = api_as(members["manager"])
+    campaign = Campaign.objects.create(workspace=workspace, name="Lin & Lumière")
+    other = Campaign.objects.create(workspace=foreign.workspace, name="Ailleurs")
+    _, post = api.post(f"/workspaces/{workspace.id}/posts", {"text": "c", "channel_ids": [channels[0].id]})
+    path = f"/workspaces/{workspace.id}/posts/{post['id']}"
+    assert api.patch(path, {"campaign_id": campaign.id})[1]["campaign_id"] == campaign.id
+    status, error = api.patch(path, {"campaign_id": other.id})
+    assert (status, error["errors"][0]["field"]) == (422, "campaign_id")
+    assert api.patch(path, {"text": "c2"})[1]["campaign_id"] == campaign.id  # untouched when not sent
+    assert api.patch(path, {"campaign_id": None})[1]["campaign_id"] is None

@@ -453,3 +453,22 @@ def test_patch_sets_and_clears_a_campaign_of_the_workspace_only(
     assert (status, error["errors"][0]["field"]) == (422, "campaign_id")
     assert api.patch(path, {"text": "c2"})[1]["campaign_id"] == campaign.id  # untouched when not sent
     assert api.patch(path, {"campaign_id": None})[1]["campaign_id"] is None
+
+
+def test_patch_keeps_each_channels_media_in_order(workspace, members, channels, api_as):
+    from tamtam.publishing.models import Media
+
+    first, second = (
+        Media.objects.create(
+            workspace=workspace, file="", content_type="image/jpeg", size=1, source_url=f"https://e.x/{n}.jpg"
+        )
+        for n in (1, 2)
+    )
+    api = api_as(members["manager"])
+    _, post = api.post(
+        f"/workspaces/{workspace.id}/posts",
+        {"text": "m", "channel_ids": [c.id for c in channels], "media_ids": [second.id, first.id]},
+    )
+    status, post = api.patch(f"/workspaces/{workspace.id}/posts/{post['id']}", {"text": "m2"})
+    assert status == 200
+    assert [t["media_ids"] for t in post["targets"]] == [[second.id, first.id], [second.id, first.id]]

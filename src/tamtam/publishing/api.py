@@ -46,7 +46,7 @@ SCHEDULING_ACTIONS = {"schedule", "publish_now", "queue"}
 
 
 def _posts(ws: int) -> QuerySet[Post]:
-    targets = PostTarget.objects.select_related("channel").prefetch_related("media")
+    targets = PostTarget.objects.select_related("channel").prefetch_related("targetmedia_set")
     return (
         Post.objects.filter(workspace_id=ws)
         .select_related("workspace")

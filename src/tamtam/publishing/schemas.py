@@ -20,7 +20,7 @@ from tamtam.accounts.models import Workspace
 from tamtam.accounts.schemas import Id, Instant, Text, clean_text
 from tamtam.lib import timeutil
 from tamtam.publishing import services
-from tamtam.publishing.models import Approval, Post, PostComment, PostTarget, PublishAttempt
+from tamtam.publishing.models import Approval, Post, PostComment, PostTarget, PublishAttempt, TargetMedia
 from tamtam.publishing.services import PostInput, VariantInput
 from tamtam.publishing.states import TargetState
 
@@ -255,7 +255,8 @@ def current_input(post: Post) -> PostInput:
             text=None if target.text == post.text else target.text,
             link=None if target.link == post.link else target.link,
             first_comment=target.first_comment,
-            media_ids=[m.id for m in target.media.order_by("targetmedia__position")],
+            media_ids=list(TargetMedia.objects.filter(target=target).order_by("position")
+                           .values_list("media_id", flat=True)),
         ))
     return PostInput(
         text=post.text, link=post.link, channel_ids=[v.channel_id for v in variants], variants=variants,
@@ -308,7 +309,7 @@ def target_out(target: PostTarget, workspace: Workspace) -> dict[str, Any]:
         "id": target.id, "post_id": target.post_id, "channel_id": target.channel_id,
         "channel_name": target.channel.name, "network": _flavor(target), "state": target.state,
         "text": target.text, "link": target.link, "first_comment": target.first_comment,
-        "media_ids": [m.id for m in target.media.all()],
+        "media_ids": [tm.media_id for tm in target.targetmedia_set.all()],  # in position order
         "scheduled_at": target.scheduled_at, "scheduled_at_local": _local(target.scheduled_at, workspace),
         "published_at": target.published_at, "remote_id": target.remote_id, "remote_url": target.remote_url,
         "attempts": target.attempts, "last_error": target.last_error,

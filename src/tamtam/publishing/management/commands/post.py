@@ -76,7 +76,7 @@ class Command(BaseCommand):
     def list(self, options: dict[str, Any]) -> None:
         workspace = find_workspace(options["workspace"])
         posts = Post.objects.filter(workspace=workspace).select_related("workspace").prefetch_related(
-            "targets__channel", "targets__media", "personas")
+            "targets__channel", "targets__targetmedia_set", "personas")
         if options["start"]:
             start = _instant(options["start"], workspace, end=False, option="--from")
             posts = posts.filter(scheduled_at__gte=start)

@@ -178,12 +178,22 @@ def run_scenario(
     )
     workspace = str(seeded["workspace_id"])
     deadline = time.monotonic() + lead + spread + timeout
-    report: dict[str, object] = {}
-    while time.monotonic() < deadline:
-        time.sleep(1.0)
-        report = harness.drill(env, "check", "--workspace", workspace)
-        if report["awaiting_engine"] == 0:
-            break
+    # Watch with one cheap query on the file: a Django process per look would steal a core.
+    db = sqlite3.connect(env["TAMTAM_DATABASE_URL"].removeprefix("sqlite:///"))
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            waiting = db.execute(
+                "SELECT COUNT(*) FROM publishing_posttarget WHERE workspace_id = ? AND (state NOT IN "
+                "('published', 'failed', 'needs_user', 'unconfirmed') OR (state = 'unconfirmed' AND due_at "
+                "IS NOT NULL))",
+                (int(workspace),),
+            ).fetchone()[0]
+            if waiting == 0:
+                break
+    finally:
+        db.close()
+    report = harness.drill(env, "check", "--workspace", workspace)
     rows = harness.python_json(env, EXPORT.replace("sys.argv[1]", workspace))
     done = [(s, p) for s, p, state in rows if state == "published" and p is not None]
     result = summarise(name, [s for s, _ in done], [p for _, p in done])

@@ -57,11 +57,13 @@ def test_run_serves_the_ui_keeps_workers_alive_and_stops_everything(tmp_path: Pa
         # A file, not a pipe: the workers inherit it, and a pipe nobody reads would block them.
         output = tmp_path / "run.log"
         with output.open("wb") as out:
+            # Its own session, so that a failing test can stop the whole group (server and workers).
             run = subprocess.Popen(
                 [harness.PYTHON, "-m", "tamtam.cli", "run", "--port", str(port), "--workers", "2"],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         try:
 
@@ -96,5 +98,33 @@ def test_run_serves_the_ui_keeps_workers_alive_and_stops_everything(tmp_path: Pa
                 assert sock.connect_ex(("127.0.0.1", port)) != 0, "the server still listens"
         finally:
             if run.poll() is None:
-                run.kill()
+                os.killpg(run.pid, signal.SIGKILL)
                 run.wait()
+
+
+def test_workers_of_a_killed_run_stop_on_their_own(tmp_path: Path) -> None:
+    port = free_port()
+    base_url = os.environ.get("TAMTAM_DATABASE_URL", "")
+    with harness.live_database(tmp_path, base_url) as env:
+        output = tmp_path / "run.log"
+        with output.open("wb") as out:
+            run = subprocess.Popen(
+                [harness.PYTHON, "-m", "tamtam.cli", "run", "--port", str(port), "--workers", "2"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        workers: list[int] = []
+        try:
+            assert harness.wait_until(lambda: len(children(run.pid)) == 2, timeout=60, interval=0.3)
+            workers = children(run.pid)
+            run.kill()  # no chance to stop its workers
+            run.wait()
+            assert harness.wait_until(
+                lambda: not any(alive(pid) for pid in workers), timeout=30, interval=0.3
+            )
+        finally:
+            for pid in workers:
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)

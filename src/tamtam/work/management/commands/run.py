@@ -40,7 +40,16 @@ class WorkerSupervisor:
         self._thread = threading.Thread(target=self._watch, name="tamtam-supervisor", daemon=True)
 
     def command(self, index: int) -> list[str]:
-        cmd = [sys.executable, "-m", "tamtam.cli", "worker", "--name", f"embedded-{index + 1}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "tamtam.cli",
+            "worker",
+            "--name",
+            f"embedded-{index + 1}",
+            "--parent-pid",
+            str(os.getpid()),
+        ]
         if self.concurrency:
             cmd += ["--concurrency", str(self.concurrency)]
         return cmd

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -27,8 +30,30 @@ class Command(BaseCommand):
             help="process what is due now, then exit (for cron or a quick check)",
         )
         parser.add_argument("--name", default=None, help="a name for this worker in heartbeats and leases")
+        parser.add_argument(
+            "--parent-pid",
+            type=int,
+            default=None,
+            help="stop (cleanly) when this process, our parent, goes away (used by `tamtam run`)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         runner = Runner(name=options["name"], concurrency=options["concurrency"])
         runner.install_signal_handlers()
+        if options["parent_pid"]:
+            _watch_parent(runner, options["parent_pid"])
         runner.run(once=options["once"])
+
+
+def _watch_parent(runner: Runner, parent: int) -> None:
+    """A `tamtam run` killed with SIGKILL cannot stop its workers: they notice it is gone instead
+    (they are re-parented), finish their in-flight calls and exit, rather than run on as orphans."""
+
+    def watch() -> None:
+        while not runner.stopping:
+            if os.getppid() != parent:
+                runner.stop()
+                return
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, name="tamtam-parent-watch", daemon=True).start()

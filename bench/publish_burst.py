@@ -8,8 +8,9 @@ a temporary directory, waitress on 127.0.0.1, N worker processes with the defaul
 poll interval), against the sandbox network with 20 ms mean latency.
 
 (a) burst: 1,000 targets all due at the same second → lateness p50/p99 (published_at - scheduled_at),
-    time to drain, duplicates, losses, and the peak publishes per second;
+    time to drain, duplicates, losses;
 (b) steady: 100 targets per second for 60 s → lateness p99;
+(c) peak: 5,000 targets due at once → the most publishes in one second, and the average rate;
 then the same schedules are run through discrete simulations of two common polling designs with the
 same network latency — a cron every 60 s that publishes everything due, one post after the other,
 and a 15 s poll that publishes at most 10 posts per tick — and a table compares them.
@@ -246,6 +247,7 @@ def main() -> int:
     parser.add_argument("--steady-rate", type=int, default=100, help="targets per second")
     parser.add_argument("--steady-seconds", type=float, default=60.0)
     parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--peak-burst", type=int, default=5000, help="targets of the peak-rate burst (c)")
     parser.add_argument("--channels", type=int, default=10)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     args = parser.parse_args()
@@ -305,6 +307,17 @@ def main() -> int:
                     lead=3.0,
                     timeout=120,
                 )
+                # (c) how fast it can go: a burst big enough that one second is not enough for it.
+                peak, peak_report, _peak_due = run_scenario(
+                    env,
+                    name="peak",
+                    targets=args.peak_burst,
+                    spread=0.0,
+                    latency_ms=args.latency_ms,
+                    channels=args.channels,
+                    lead=3.0,
+                    timeout=180,
+                )
             finally:
                 run.send_signal(signal.SIGTERM)
                 try:
@@ -313,9 +326,10 @@ def main() -> int:
                     run.kill()
             duplicates = sandbox_duplicates(env)
 
-    losses = int(burst_report["losses"]) + int(steady_report["losses"])  # type: ignore[call-overload]
+    losses = sum(int(r["losses"]) for r in (burst_report, steady_report, peak_report))  # type: ignore[call-overload]
     lost_burst = args.burst - burst.published
-    lost_steady = steady_n - steady.published
+    lost_steady = steady_n - steady.published + args.peak_burst - peak.published
+    sustained = peak.published / peak.drain if peak.drain > 0 else float("nan")
     cron_b = summarise("cron", *simulate_poller(burst_due, period=60, cap=None, mean_ms=args.latency_ms))
     poll_b = summarise("poll", *simulate_poller(burst_due, period=15, cap=10, mean_ms=args.latency_ms))
     cron_s = summarise("cron", *simulate_poller(steady_due, period=60, cap=None, mean_ms=args.latency_ms))
@@ -330,9 +344,12 @@ def main() -> int:
         f"(b) steady {args.steady_rate}/s for {args.steady_seconds:g} s ({steady_n} targets): "
         f"p50 {fmt(steady.p50)}, p99 {fmt(steady.p99)}, max {fmt(steady.worst)}"
     )
-    print(f"(c) peak publishes per second: {max(burst.peak, steady.peak)}")
     print(
-        f"duplicates: {duplicates}; losses: {losses} (unpublished: burst {lost_burst}, steady {lost_steady})"
+        f"(c) burst of {args.peak_burst}: peak {peak.peak} publishes in one second, "
+        f"{sustained:.0f}/s on average over its {fmt(peak.drain)} drain (p99 lateness {fmt(peak.p99)})"
+    )
+    print(
+        f"duplicates: {duplicates}; losses: {losses} (unpublished: burst {lost_burst}, others {lost_steady})"
     )
     print()
     print(
@@ -347,8 +364,7 @@ def main() -> int:
     checks = {
         f"burst p99 ≤ {TARGETS['burst_p99']:g} s": burst.p99 <= TARGETS["burst_p99"],
         f"steady p99 ≤ {TARGETS['steady_p99']:g} s": steady.p99 <= TARGETS["steady_p99"],
-        f"peak ≥ {TARGETS['peak_per_second']} publishes/s": max(burst.peak, steady.peak)
-        >= TARGETS["peak_per_second"],
+        f"peak ≥ {TARGETS['peak_per_second']} publishes/s": peak.peak >= TARGETS["peak_per_second"],
         "0 duplicates": duplicates == 0,
         "0 losses": losses == 0 and lost_burst == 0 and lost_steady == 0,
     }
@@ -364,6 +380,7 @@ def main() -> int:
                     "latency_ms": args.latency_ms,
                     "burst": burst.__dict__,
                     "steady": steady.__dict__,
+                    "peak": peak.__dict__ | {"sustained_per_second": sustained},
                     "duplicates": duplicates,
                     "losses": losses,
                     "anchors": {

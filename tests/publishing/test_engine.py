@@ -367,7 +367,11 @@ def test_a_first_comment_cut_short_is_looked_for_before_sending_again(
     target.refresh_from_db()
     assert target.first_comment_remote_id
     assert SandboxNetwork().count_for(engine.first_comment_key(target)) == 1
-    assert [a.outcome for a in attempts(target)][-1] == "started"  # looked for and found: no new call
+    # Looked for and found: no new call, a reconcile row says so.
+    assert [(a.step, a.outcome) for a in attempts(target)][-2:] == [
+        ("first_comment", "ambiguous"),
+        ("reconcile", "reconciled"),
+    ]
 
 
 def test_secrets_never_reach_the_attempt_rows(

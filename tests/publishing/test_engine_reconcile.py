@@ -65,7 +65,9 @@ def die_while_sending(target: PostTarget, *, reached_network: bool) -> None:
 
 
 def outcomes(target: PostTarget) -> list[tuple[str, str]]:
-    return list(PublishAttempt.objects.filter(target=target).order_by("number").values_list("step", "outcome"))
+    return list(
+        PublishAttempt.objects.filter(target=target).order_by("number").values_list("step", "outcome")
+    )
 
 
 def test_the_sweeper_returns_an_expired_claim_to_scheduled(make_target: Callable[..., PostTarget]) -> None:
@@ -202,7 +204,9 @@ def test_a_network_that_cannot_list_leaves_the_post_to_a_person(
 
 
 def test_a_person_marks_an_unconfirmed_post_as_published(
-    runner: Runner, make_channel: Callable[..., Channel], make_target: Callable[..., PostTarget],
+    runner: Runner,
+    make_channel: Callable[..., Channel],
+    make_target: Callable[..., PostTarget],
     make_user: Callable[..., User],
 ) -> None:
     target = make_target(make_channel(network="sandbox_blind", options={"ambiguous_rate": 1.0}))
@@ -222,7 +226,9 @@ def test_a_person_marks_an_unconfirmed_post_as_published(
 
 
 def test_a_person_retries_an_unconfirmed_post_anyway(
-    runner: Runner, make_channel: Callable[..., Channel], make_target: Callable[..., PostTarget],
+    runner: Runner,
+    make_channel: Callable[..., Channel],
+    make_target: Callable[..., PostTarget],
     make_user: Callable[..., User],
 ) -> None:
     channel = make_channel(network="sandbox_blind", options={"ambiguous_rate": 1.0})
@@ -264,7 +270,12 @@ def test_reconcile_does_not_take_another_targets_post_with_the_same_text(
 
     connector = engine.connector_for(channel)
     found, complete = reconcile.look_for(
-        connector, twin, twin.idempotency_key, text=twin.text, link="", since=timezone.now() - timedelta(hours=1)
+        connector,
+        twin,
+        twin.idempotency_key,
+        text=twin.text,
+        link="",
+        since=timezone.now() - timedelta(hours=1),
     )
 
     assert found is None
@@ -279,7 +290,11 @@ def test_reconcile_matches_by_content_when_the_network_keeps_no_key(
     connector.publish(PublishRequest(text=target.text, idempotency_key=""))  # a network without keys
 
     found, _complete = reconcile.look_for(
-        connector, target, target.idempotency_key, text=target.text, link="",
+        connector,
+        target,
+        target.idempotency_key,
+        text=target.text,
+        link="",
         since=timezone.now() - timedelta(minutes=1),
     )
 

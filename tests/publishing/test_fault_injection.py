@@ -68,6 +68,10 @@ def test_no_duplicate_and_no_loss_when_workers_are_killed_mid_flight(tmp_path: P
             "2",
             "--spread",
             "8",
+            "--first-comment",
+            "First comment 👇",
+            "--first-comment-every",
+            "4",
         )
         assert seeded["count"] == TARGETS
         logs = tmp_path / "logs"
@@ -116,6 +120,9 @@ def test_no_duplicate_and_no_loss_when_workers_are_killed_mid_flight(tmp_path: P
     assert outcomes.get("retry", 0) > 0
     assert outcomes.get("reconciled", 0) > 0
     assert final["remote_posts"] == states["published"]
+    comments = final["first_comments"]
+    assert comments["duplicates"] == 0
+    assert comments["posted"] >= comments["wanted"] * 0.9  # the rest: refused, reason in last_error
 
 
 def test_the_worker_command_processes_what_is_due_and_stops_on_sigterm(tmp_path: Path) -> None:

@@ -63,10 +63,12 @@ def create_targets(
     *,
     text: str = "Drill post",
     first_comment: str = "",
+    first_comment_every: int = 1,
     link: str = "",
     batch: int = 500,
 ) -> list[int]:
-    """One post and one scheduled target per due time, round-robin over `channels`."""
+    """One post and one scheduled target per due time, round-robin over `channels`; every
+    `first_comment_every`-th target gets `first_comment`."""
     from tamtam.publishing.models import Post, PostTarget
 
     workspace = channels[0].workspace
@@ -93,7 +95,7 @@ def create_targets(
                     workspace=workspace,
                     text=post.text,
                     link=link,
-                    first_comment=first_comment,
+                    first_comment=first_comment if (start + i) % max(1, first_comment_every) == 0 else "",
                     state="scheduled",
                     scheduled_at=when,
                     due_at=when,
@@ -114,13 +116,14 @@ def create_load(
     start: datetime,
     spread_seconds: float = 0.0,
     first_comment: str = "",
+    first_comment_every: int = 1,
 ) -> dict[str, Any]:
     """`targets` targets due from `start` over `spread_seconds` (0: all at the same instant)."""
     workspace = create_workspace()
     chans = create_channels(workspace, channels, options)
     step = spread_seconds / targets if targets and spread_seconds else 0.0
     due = [start + timedelta(seconds=i * step) for i in range(targets)]
-    ids = create_targets(chans, due, first_comment=first_comment)
+    ids = create_targets(chans, due, first_comment=first_comment, first_comment_every=first_comment_every)
     return {"workspace_id": workspace.pk, "channel_ids": [c.pk for c in chans], "target_ids": ids}
 
 
@@ -144,7 +147,15 @@ def check(workspace_id: int | None = None, sandbox_path: str | None = None) -> d
         qs = qs.filter(workspace_id=workspace_id)
     rows = list(
         qs.values_list(
-            "pk", "state", "idempotency_key", "scheduled_at", "published_at", "remote_id", "due_at"
+            "pk",
+            "state",
+            "idempotency_key",
+            "scheduled_at",
+            "published_at",
+            "remote_id",
+            "due_at",
+            "first_comment",
+            "first_comment_remote_id",
         )
     )
     with_attempts = set(
@@ -155,7 +166,8 @@ def check(workspace_id: int | None = None, sandbox_path: str | None = None) -> d
     lateness: list[float] = []
     duplicates = {k: n for k, n in counts.items() if n > 1 and not k.endswith(":first_comment")}
     awaiting_engine = 0
-    for pk, state, key, scheduled_at, published_at, remote_id, due_at in rows:
+    comments = {"wanted": 0, "posted": 0, "duplicates": 0}
+    for pk, state, key, scheduled_at, published_at, remote_id, due_at, comment, comment_id in rows:
         if state not in SETTLED or (state == "unconfirmed" and due_at is not None):
             awaiting_engine += 1  # the engine still has something to do with it
         states[state] = states.get(state, 0) + 1
@@ -165,6 +177,16 @@ def check(workspace_id: int | None = None, sandbox_path: str | None = None) -> d
                 losses.append({"id": pk, "state": state, "remote_posts": remote, "why": "not 1 remote"})
             if published_at and scheduled_at:
                 lateness.append((published_at - scheduled_at).total_seconds())
+            if comment:
+                # The first comment: at most one on the network; one exactly when recorded as posted.
+                on_network = counts.get(f"{key}:first_comment", 0)
+                comments["wanted"] += 1
+                comments["posted"] += bool(comment_id)
+                comments["duplicates"] += on_network > 1
+                if comment_id and on_network != 1:
+                    losses.append({"id": pk, "state": state, "comments": on_network, "why": "first comment"})
+                if not comment_id and due_at is not None:
+                    awaiting_engine += 1
         elif state in ("failed", "needs_user", "unconfirmed"):
             if pk not in with_attempts and state != "needs_user":
                 losses.append({"id": pk, "state": state, "why": "stopped without a visible attempt"})
@@ -182,6 +204,7 @@ def check(workspace_id: int | None = None, sandbox_path: str | None = None) -> d
         ),
         "remote_posts": sum(n for k, n in counts.items() if not k.endswith(":first_comment")),
         "duplicates": len(duplicates),
+        "first_comments": comments,
         "duplicate_keys": sorted(duplicates)[:20],
         "losses": len(losses),
         "loss_examples": losses[:20],
@@ -204,6 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     seed.add_argument("--delay", type=float, default=0.0, help="first target due in this many seconds")
     seed.add_argument("--spread", type=float, default=0.0, help="spread the due times over this many seconds")
     seed.add_argument("--first-comment", default="")
+    seed.add_argument("--first-comment-every", type=int, default=1)
     report = sub.add_parser("check")
     report.add_argument("--workspace", type=int, default=None)
     args = parser.parse_args(argv)
@@ -222,6 +246,7 @@ def main(argv: list[str] | None = None) -> None:
             start=timezone.now() + timedelta(seconds=args.delay),
             spread_seconds=args.spread,
             first_comment=args.first_comment,
+            first_comment_every=args.first_comment_every,
         )
         json.dump(
             {k: v for k, v in result.items() if k != "target_ids"} | {"count": len(result["target_ids"])},

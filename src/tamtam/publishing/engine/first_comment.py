@@ -19,6 +19,7 @@ from tamtam.networks.base import (
 )
 from tamtam.publishing.engine.ledger import (
     FIRST_COMMENT_STEP,
+    RECONCILE_STEP,
     Outcome,
     S,
     connector_for,
@@ -113,7 +114,16 @@ def process_first_comment(target_id: int, owner: str, *, now: datetime | None = 
             now=now,
         )
         if verdict.remote_id:
-            _end_first_comment(target.pk, owner, remote_id=verdict.remote_id)
+            with write_transaction():
+                if _end_first_comment(target.pk, owner, remote_id=verdict.remote_id):
+                    # A call cut short (its worker died) is no longer "started": its answer was lost.
+                    open_attempts.filter(outcome=Outcome.STARTED).update(
+                        outcome=Outcome.AMBIGUOUS, finished_at=now, error=_("The answer was lost.")
+                    )
+                    found = start_attempt(target.pk, RECONCILE_STEP, key, owner, now)
+                    PublishAttempt.objects.filter(pk=found.pk).update(
+                        outcome=Outcome.RECONCILED, finished_at=timezone.now()
+                    )
             return "reconciled"
         if not verdict.send_again:
             _end_first_comment(target.pk, owner, verdict.error, due=verdict.check_again_at)

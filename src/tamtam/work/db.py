@@ -61,18 +61,18 @@ class RowUpdate:
         self.conn = connections[DEFAULT_DB_ALIAS]
         meta = model._meta
         quote = self.conn.ops.quote_name
-        self.columns = [meta.get_field(name) for name in fields]
-        self.keys = [meta.pk if name == "pk" else meta.get_field(name) for name in key]
-        assignments = ", ".join(f"{quote(f.column)} = %s" for f in self.columns)  # type: ignore[union-attr]
-        where = " AND ".join(f"{quote(f.column)} = %s" for f in self.keys)  # type: ignore[union-attr]
+        # Concrete fields only (a reverse relation has no column): Any keeps the stubs' unions away.
+        self.columns: list[Any] = [meta.get_field(name) for name in fields]
+        self.keys: list[Any] = [meta.pk if name == "pk" else meta.get_field(name) for name in key]
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in self.columns)
+        where = " AND ".join(f"{quote(f.column)} = %s" for f in self.keys)
         self.sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {where}"  # noqa: S608
 
     def params(self, key_value: Any, values: dict[str, Any]) -> list[Any]:
         """One row's parameters; `key_value` is the key's value, or a tuple of them."""
         key_values = key_value if isinstance(key_value, tuple) else (key_value,)
-        return [f.get_db_prep_save(values[f.name], self.conn) for f in self.columns] + [  # type: ignore[union-attr]
-            f.get_db_prep_save(v, self.conn)  # type: ignore[union-attr]
-            for f, v in zip(self.keys, key_values, strict=True)
+        return [f.get_db_prep_save(values[f.name], self.conn) for f in self.columns] + [
+            f.get_db_prep_save(v, self.conn) for f, v in zip(self.keys, key_values, strict=True)
         ]
 
     def execute(self, rows: Sequence[list[Any]]) -> None:
@@ -89,7 +89,7 @@ class RowInsert:
         self.conn = connections[DEFAULT_DB_ALIAS]
         meta = model._meta
         quote = self.conn.ops.quote_name
-        self.fields = [f for f in meta.concrete_fields if not f.primary_key]
+        self.fields: list[Any] = [f for f in meta.concrete_fields if not f.primary_key]
         names = ", ".join(quote(f.column) for f in self.fields)
         marks = ", ".join(["%s"] * len(self.fields))
         self.sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608

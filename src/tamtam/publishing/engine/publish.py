@@ -280,8 +280,9 @@ def prepare_batch(ids: Sequence[int], owner: str, *, now: datetime | None = None
 
     lease_until = now + timedelta(seconds=lease_seconds())
     inserts = RowInsert(PublishAttempt)
+    attempt_rows = {}
     for job in prepared.jobs:
-        job.attempt = PublishAttempt(
+        job.attempt = attempt = PublishAttempt(
             target_id=job.target.pk,
             number=numbers.get(job.target.pk, 0) + 1,
             step=POST_STEP,
@@ -290,14 +291,14 @@ def prepare_batch(ids: Sequence[int], owner: str, *, now: datetime | None = None
             started_at=now,
             outcome=Outcome.STARTED,
         )
-    attempt_rows = {job.target.pk: inserts.params(job.attempt) for job in prepared.jobs}
+        attempt_rows[job.target.pk] = inserts.params(attempt)
     with write_transaction():
         events = []
-        for target, label, fields, action in settled:
-            if move(target.pk, [S.CLAIMED], owner, **fields):
-                prepared.outcomes[target.pk] = label
+        for stopped, label, fields, action in settled:
+            if move(stopped.pk, [S.CLAIMED], owner, **fields):
+                prepared.outcomes[stopped.pk] = label
                 if action:
-                    events.append(_event(target, action, f"{target.channel.name}: {fields['last_error']}"))
+                    events.append(_event(stopped, action, f"{stopped.channel.name}: {fields['last_error']}"))
         insert_rows(events)
         if prepared.jobs:
             pks = [job.target.pk for job in prepared.jobs]

@@ -256,6 +256,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="tamtam-bench-") as tmp:
         env_extra = {"TAMTAM_LOG_LEVEL": "WARNING"}
         with harness.live_database(Path(tmp), "", extra_env=env_extra) as env:
+            # A workspace exists, so `tamtam run` skips the demo seeding: only the benchmark's posts are due.
+            harness.drill(env, "seed", "--targets", "0", "--channels", "1")
             port = free_port()
             log = Path(tmp) / "run.log"
             with log.open("wb") as out:

@@ -178,7 +178,6 @@ def test_needs_user_marks_the_target_and_the_channel(
 ) -> None:
     channel = make_channel(options={"needs_user": True})
     target = make_target(channel)
-    later = make_target(channel)
 
     runner.tick()
 
@@ -187,8 +186,16 @@ def test_needs_user_marks_the_target_and_the_channel(
     assert target.state == "needs_user"
     assert channel.status == ChannelStatus.NEEDS_USER
     assert "Reconnect" in channel.status_message
+    assert AuditEvent.objects.filter(action="target.needs_user", object_id=str(target.pk)).exists()
+
+    later = make_target(channel)
+    runner.tick()
     later.refresh_from_db()
     assert later.state == "needs_user"
+    # The second one was not even sent (the channel was known to need a reconnect), yet says why.
+    [(outcome, error)] = PublishAttempt.objects.filter(target=later).values_list("outcome", "error")
+    assert outcome == "needs_user"
+    assert "nothing was sent" in error
 
 
 def test_an_ambiguous_call_is_unconfirmed_then_reconciled_to_published(

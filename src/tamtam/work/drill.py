@@ -188,7 +188,7 @@ def check(workspace_id: int | None = None, sandbox_path: str | None = None) -> d
                 if not comment_id and due_at is not None:
                     awaiting_engine += 1
         elif state in ("failed", "needs_user", "unconfirmed"):
-            if pk not in with_attempts and state != "needs_user":
+            if pk not in with_attempts:
                 losses.append({"id": pk, "state": state, "why": "stopped without a visible attempt"})
             if remote and state != "unconfirmed":
                 losses.append({"id": pk, "state": state, "remote_posts": remote, "why": "on the network"})

@@ -243,6 +243,23 @@ def _failed_before_call(exc: Exception) -> dict[str, Any]:
     }
 
 
+def _not_sent(
+    target: PostTarget, numbers: dict[int, int], owner: str, *, now: datetime, label: str, error: str
+) -> PublishAttempt:
+    return PublishAttempt(
+        target_id=target.pk,
+        number=numbers.get(target.pk, 0) + 1,
+        step=POST_STEP,
+        idempotency_key=target.idempotency_key[:80],
+        worker=owner[:64],
+        started_at=now,
+        finished_at=now,
+        outcome=Outcome.NEEDS_USER if label == "needs_user" else Outcome.PERMANENT,
+        duration_ms=0,
+        error=error[:2000],
+    )
+
+
 def prepare_batch(ids: Sequence[int], owner: str, *, now: datetime | None = None) -> Prepared:
     now = now or timezone.now()
     prepared = Prepared()
@@ -293,13 +310,18 @@ def prepare_batch(ids: Sequence[int], owner: str, *, now: datetime | None = None
         )
         attempt_rows[job.target.pk] = inserts.params(attempt)
     with write_transaction():
-        events = []
+        events, notes = [], []
         for stopped, label, fields, action in settled:
             if move(stopped.pk, [S.CLAIMED], owner, **fields):
                 prepared.outcomes[stopped.pk] = label
                 if action:
+                    # Stopped for good without a call: the ledger still says why, like for a call.
                     events.append(_event(stopped, action, f"{stopped.channel.name}: {fields['last_error']}"))
+                    notes.append(
+                        _not_sent(stopped, numbers, owner, now=now, label=label, error=fields["last_error"])
+                    )
         insert_rows(events)
+        insert_rows(notes)
         if prepared.jobs:
             pks = [job.target.pk for job in prepared.jobs]
             moved = PostTarget.objects.filter(pk__in=pks, state=S.CLAIMED, lease_owner=owner).update(

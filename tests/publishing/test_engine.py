@@ -12,7 +12,7 @@ from tamtam.accounts.models import AuditEvent, Workspace
 from tamtam.channels.models import Channel, ChannelStatus
 from tamtam.networks.sandbox.store import SandboxNetwork
 from tamtam.publishing import engine
-from tamtam.publishing.models import AttemptOutcome, PostTarget, PublishAttempt
+from tamtam.publishing.models import AttemptOutcome, Media, PostTarget, PublishAttempt, TargetMedia
 from tamtam.work import drill
 from tamtam.work.runner import Runner
 
@@ -411,3 +411,28 @@ def test_the_attempt_outcome_reports_the_duration_and_a_short_excerpt(
     assert attempt.outcome == AttemptOutcome.SUCCESS
     assert len(attempt.response_excerpt) <= 500
     assert target.idempotency_key not in attempt.response_excerpt
+
+
+def test_the_targets_media_go_with_the_post(
+    runner: Runner,
+    make_channel: Callable[..., Channel],
+    make_target: Callable[..., PostTarget],
+    workspace: Workspace,
+) -> None:
+    channel = make_channel(options={"flavor": "instagram"})  # refuses a post without an image
+    with_image = make_target(channel)
+    without = make_target(channel)
+    image = Media.objects.create(
+        workspace=workspace, file="media/photo.jpg", content_type="image/jpeg", size=1234
+    )
+    TargetMedia.objects.create(target=with_image, media=image, position=0)
+
+    runner.tick()
+
+    with_image.refresh_from_db()
+    without.refresh_from_db()
+    assert with_image.state == "published"
+    assert (without.state, without.last_error_kind) == ("failed", "permanent")
+    [request_media] = engine.build_request(with_image).media
+    assert (request_media.content_type, request_media.size) == ("image/jpeg", 1234)
+    assert request_media.path.endswith("media/photo.jpg")

@@ -21,6 +21,9 @@ except ImportError:  # pragma: no cover - not POSIX: threads still take turns, p
     fcntl = None  # type: ignore[assignment]
 
 
+KEEP_FILES = 8
+
+
 class WriterTurn:
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -34,6 +37,8 @@ class WriterTurn:
         if fd is None:
             fd = os.open(f"{db_path}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
             self._files[db_path] = fd
+            while len(self._files) > KEEP_FILES:  # tests switch databases; a process keeps one or two
+                os.close(self._files.pop(next(iter(self._files))))
         return fd
 
     @contextmanager

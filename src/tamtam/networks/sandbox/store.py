@@ -26,6 +26,7 @@ from django.conf import settings
 from tamtam.work.locks import WriterTurn
 
 BUSY_TIMEOUT_MS = 30_000
+KEEP_CONNECTIONS = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -142,6 +143,9 @@ def connect(path: Path | None = None) -> sqlite3.Connection:
                     raise
                 _schema_ready.add(key)
         conns[key] = conn
+        # A process normally uses one store; tests switch files per test: keep only the newest few.
+        while len(conns) > KEEP_CONNECTIONS:
+            conns.pop(next(iter(conns))).close()
     return conn
 
 

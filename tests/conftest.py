@@ -15,7 +15,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def shared_path(*parts: str) -> Path:
-    """A path under ../shared/, or skip the test with a message when this clone has none (CI always has it)."""
+    """A path under ../shared/, or a skip saying so when this clone has none (CI always has it)."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
         pytest.skip(f"{path} is not here: ../shared/ exists only beside the project's own clones and in CI")
@@ -44,7 +44,10 @@ def make_workspace(agency: Agency) -> Callable[..., Workspace]:
     def make(**kwargs: object) -> Workspace:
         n = next(counter)
         defaults: dict[str, object] = {
-            "name": f"Brand {n}", "slug": f"brand-{n}", "time_zone": "Europe/Paris", "agency": agency,
+            "name": f"Brand {n}",
+            "slug": f"brand-{n}",
+            "time_zone": "Europe/Paris",
+            "agency": agency,
         }
         defaults.update(kwargs)
         return Workspace.objects.create(**defaults)
@@ -59,7 +62,9 @@ def workspace(make_workspace: Callable[..., Workspace]) -> Workspace:
 
 @pytest.fixture
 def make_user(db) -> Callable[..., User]:  # type: ignore[no-untyped-def]
-    def make(username: str, workspace: Workspace | None = None, role: str | None = None, **kw: object) -> User:
+    def make(
+        username: str, workspace: Workspace | None = None, role: str | None = None, **kw: object
+    ) -> User:
         user = User.objects.create_user(username=username, password="pw-" + username + "-Secret1", **kw)
         if workspace is not None and role is not None:
             Membership.objects.create(user=user, workspace=workspace, role=role)
@@ -92,11 +97,13 @@ def make_channel(workspace: Workspace) -> Callable[..., Channel]:
         options = {"latency_ms": 0, "error_rate": 0.0, "ambiguous_rate": 0.0, "seed": n}
         options.update(kwargs.pop("options", {}) or {})  # type: ignore[arg-type]
         defaults: dict[str, object] = {
-            "workspace": ws or workspace, "network": "sandbox", "name": f"Sandbox {n}",
-            "handle": f"@brand{n}", "options": options,
+            "workspace": ws or workspace,
+            "network": "sandbox",
+            "name": f"Sandbox {n}",
+            "handle": f"@brand{n}",
+            "options": options,
         }
         defaults.update(kwargs)
         return Channel.objects.create(**defaults)
 
     return make
-

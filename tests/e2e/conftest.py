@@ -11,8 +11,14 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 # DESIGN §10: these flags keep Chromium from reaching out to the network, which is closed here.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls our tests make around it
@@ -40,7 +46,9 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, live_server):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-GB", viewport={"width": 1400, "height": 1000}
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

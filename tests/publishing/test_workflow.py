@@ -27,7 +27,9 @@ def states(post):
 
 def test_a_post_waits_for_the_manager_then_is_scheduled(workspace, members, two_channels):
     a, b = two_channels
-    post = services.create_post(workspace, members["community"], PostInput(text="Hello", channel_ids=[a.id, b.id]))
+    post = services.create_post(
+        workspace, members["community"], PostInput(text="Hello", channel_ids=[a.id, b.id])
+    )
     when = timezone.now() + timedelta(hours=2)
     services.schedule(post, members["community"], when)
     assert states(post) == [S.IN_REVIEW, S.IN_REVIEW]
@@ -74,19 +76,28 @@ def test_no_approval_workspace_schedules_directly(make_workspace, make_user, mak
 
 def test_variants_keep_their_own_text(workspace, members, two_channels):
     a, b = two_channels
-    post = services.create_post(workspace, members["manager"], PostInput(
-        text="Base", channel_ids=[a.id, b.id], variants=[VariantInput(channel_id=b.id, text="Long LinkedIn text")]))
+    post = services.create_post(
+        workspace,
+        members["manager"],
+        PostInput(
+            text="Base",
+            channel_ids=[a.id, b.id],
+            variants=[VariantInput(channel_id=b.id, text="Long LinkedIn text")],
+        ),
+    )
     texts = dict(post.targets.values_list("channel_id", "text"))
     assert texts == {a.id: "Base", b.id: "Long LinkedIn text"}
 
 
 def test_a_time_in_the_past_or_naive_is_refused(workspace, members, two_channels):
-    post = services.create_post(workspace, members["manager"], PostInput(text="x", channel_ids=[two_channels[0].id]))
+    post = services.create_post(
+        workspace, members["manager"], PostInput(text="x", channel_ids=[two_channels[0].id])
+    )
     with pytest.raises(InvalidInput) as past:
         services.schedule(post, members["manager"], timezone.now() - timedelta(hours=1))
     assert past.value.field == "scheduled_at"
     with pytest.raises(InvalidInput):
-        services.schedule(post, members["manager"], datetime(2030, 1, 1, 9, 0))  # noqa: DTZ001
+        services.schedule(post, members["manager"], datetime(2030, 1, 1, 9, 0))
 
 
 def test_unknown_channel_is_named(workspace, members, make_workspace, make_channel):
@@ -120,7 +131,9 @@ def test_queue_takes_the_next_free_weekly_slot_in_local_time(workspace, members,
 
 
 def test_weekly_recurrence_keeps_wall_clock_time_across_dst(workspace, members, make_channel):
-    post = services.create_post(workspace, members["manager"], PostInput(text="Weekly", channel_ids=[make_channel().id]))
+    post = services.create_post(
+        workspace, members["manager"], PostInput(text="Weekly", channel_ids=[make_channel().id])
+    )
     paris = ZoneInfo("Europe/Paris")
     post.scheduled_at = datetime(2026, 3, 23, 9, 0, tzinfo=paris)
     post.save()
@@ -132,7 +145,9 @@ def test_weekly_recurrence_keeps_wall_clock_time_across_dst(workspace, members, 
 
 
 def test_expanding_recurrences_is_idempotent_and_inherits_approval(workspace, members, make_channel):
-    post = services.create_post(workspace, members["manager"], PostInput(text="Daily", channel_ids=[make_channel().id]))
+    post = services.create_post(
+        workspace, members["manager"], PostInput(text="Daily", channel_ids=[make_channel().id])
+    )
     services.schedule(post, members["manager"], timezone.now() + timedelta(hours=1))
     services.approve(post, members["manager"], "manager")
     planning.make_recurring(post, "FREQ=DAILY")
@@ -145,7 +160,9 @@ def test_expanding_recurrences_is_idempotent_and_inherits_approval(workspace, me
 
 
 def test_approval_link_is_refused_when_tampered(workspace, members, make_channel):
-    post = services.create_post(workspace, members["manager"], PostInput(text="x", channel_ids=[make_channel().id]))
+    post = services.create_post(
+        workspace, members["manager"], PostInput(text="x", channel_ids=[make_channel().id])
+    )
     token = planning.approval_token(post)
     assert planning.read_approval_token(token)[0] == post
     with pytest.raises(planning.BadApprovalLink):
@@ -153,9 +170,21 @@ def test_approval_link_is_refused_when_tampered(workspace, members, make_channel
 
 
 def test_retry_is_refused_for_a_published_target(workspace, members, make_channel):
-    post = services.create_post(workspace, members["manager"], PostInput(text="x", channel_ids=[make_channel().id]))
+    post = services.create_post(
+        workspace, members["manager"], PostInput(text="x", channel_ids=[make_channel().id])
+    )
     target = post.targets.get()
     target.state = S.PUBLISHED
     target.save()
     with pytest.raises(Conflict):
         services.retry_target(target, members["manager"])
+
+
+def test_a_client_link_cannot_stand_in_for_the_manager(make_workspace, make_user, make_channel):
+    ws = make_workspace(approval_policy=ApprovalPolicy.MANAGER_CLIENT)
+    manager = make_user("m2", ws, "manager")
+    post = services.create_post(ws, manager, PostInput(text="Hi", channel_ids=[make_channel(ws=ws).id]))
+    services.schedule(post, manager, timezone.now() + timedelta(days=1))
+    with pytest.raises(Conflict):
+        services.approve(post, None, None, via_link=True, reviewer_name="Client")
+    assert services.pending_step(post) == "manager"

@@ -26,7 +26,10 @@ def validate_time_zone(value: str) -> None:
 
 class User(AbstractUser):
     language = models.CharField(
-        _("language"), max_length=8, blank=True, choices=settings.LANGUAGES,
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
         help_text=_("Leave empty to follow the browser."),
     )
 
@@ -58,7 +61,9 @@ class Workspace(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="workspaces")
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField()
-    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
     language = models.CharField(_("content language"), max_length=8, default="en", choices=settings.LANGUAGES)
     approval_policy = models.CharField(
         _("approval"), max_length=20, choices=ApprovalPolicy.choices, default=ApprovalPolicy.MANAGER
@@ -122,7 +127,11 @@ class ApiToken(models.Model):
     ) -> tuple[ApiToken, str]:
         raw = "tt_" + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            user=user, workspace=workspace, name=name, prefix=raw[:10], key_hash=token_hash(raw),
+            user=user,
+            workspace=workspace,
+            name=name,
+            prefix=raw[:10],
+            key_hash=token_hash(raw),
             expires_at=expires_at,
         )
         return token, raw

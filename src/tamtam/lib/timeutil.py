@@ -56,7 +56,7 @@ def local_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime:
     A time skipped by a spring-forward gap moves forward by the gap (02:30 → 03:30 in Paris);
     an ambiguous time in the autumn fold takes its first occurrence (fold=0), like calendars do.
     """
-    naive = datetime.combine(day, at)  # noqa: DTZ001 - wall clock, zone attached just below
+    naive = datetime.combine(day, at)
     local = naive.replace(tzinfo=tz, fold=0)
     utc = local.astimezone(ZoneInfo("UTC"))
     # Round-trip check detects a non-existent local time (spring-forward gap).

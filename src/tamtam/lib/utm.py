@@ -41,7 +41,7 @@ def _is_web_url(url: str) -> bool:
     return parts.scheme.lower() in {"http", "https"} and bool(parts.netloc)
 
 
-def add_utm(  # noqa: PLR0917 - the five UTM fields in their usual order read best positionally
+def add_utm(
     url: str, source: str, medium: str, campaign: str, content: str = "", term: str = "",
 ) -> str:
     """`url` with the given UTM parameters added where the URL does not set them already.

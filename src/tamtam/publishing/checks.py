@@ -286,7 +286,7 @@ class _Checks:
                      suggestions=tuple(miss.suggestions))
 
 
-def check_variant(  # noqa: PLR0917 - the composer's positional call order is the public contract
+def check_variant(
     network_key: str,
     text: str,
     link: str = "",

@@ -434,7 +434,7 @@ def iter_rows(
         text.detach()  # the caller owns the byte stream; closing it is theirs to do
 
 
-def _rows(text: io.TextIOWrapper, raw: IO[bytes], ctx: _Context, notes: list[str],  # noqa: PLR0917
+def _rows(text: io.TextIOWrapper, raw: IO[bytes], ctx: _Context, notes: list[str],
           progress: Progress | None, meta: dict[str, str]) -> Iterator[RowResult]:
     lines = iter(text)
     offset = 1

@@ -29,14 +29,18 @@ class Post(models.Model):
     """One message, planned once, published as a variant on each target channel."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="posts")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     text = models.TextField(_("text"), blank=True)  # the base text each variant starts from
     link = models.URLField(_("link"), max_length=2000, blank=True)
     utm_source = models.CharField(max_length=80, blank=True)
     utm_medium = models.CharField(max_length=80, blank=True, default="social")
     utm_campaign = models.CharField(max_length=80, blank=True)
     utm_content = models.CharField(max_length=80, blank=True)
-    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts")
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
     pillar = models.ForeignKey(Pillar, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts")
     personas = models.ManyToManyField(Persona, blank=True, related_name="posts")
     # The wanted publication time (UTC); each target copies it unless moved on its own.
@@ -85,13 +89,17 @@ class PostTarget(models.Model):
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="targets")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="targets")
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")  # denormalised for filters
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+"
+    )  # denormalised for filters
     text = models.TextField(_("text"), blank=True)
     link = models.URLField(max_length=2000, blank=True)
     first_comment = models.TextField(_("first comment"), blank=True)
     media = models.ManyToManyField(Media, blank=True, through="TargetMedia", related_name="targets")
 
-    state = models.CharField(max_length=20, choices=TargetState.choices, default=TargetState.DRAFT, db_index=True)
+    state = models.CharField(
+        max_length=20, choices=TargetState.choices, default=TargetState.DRAFT, db_index=True
+    )
     scheduled_at = models.DateTimeField(null=True, blank=True)  # wanted time
     due_at = models.DateTimeField(null=True, blank=True)  # next time the engine should act
     lease_owner = models.CharField(max_length=64, blank=True)

@@ -153,9 +153,15 @@ def expand_recurrences(now: datetime | None = None, horizon_days: int = 14) -> i
                 post = _copy_post(rec.template, at, key, rec)
                 # The template's approval covers its occurrences: same words, new time.
                 for approval in Approval.objects.filter(post=rec.template, version=rec.template.version):
-                    Approval.objects.create(post=post, step=approval.step, decision=approval.decision,
-                                            version=post.version, user=approval.user,
-                                            reviewer_name=approval.reviewer_name, comment=approval.comment)
+                    Approval.objects.create(
+                        post=post,
+                        step=approval.step,
+                        decision=approval.decision,
+                        version=post.version,
+                        user=approval.user,
+                        reviewer_name=approval.reviewer_name,
+                        comment=approval.comment,
+                    )
                 services.submit(post, None)
                 created += 1
         Recurrence.objects.filter(pk=rec.pk).update(generated_until=horizon)
@@ -164,16 +170,32 @@ def expand_recurrences(now: datetime | None = None, horizon_days: int = 14) -> i
 
 def _copy_post(template: Post, at: datetime, key: str, rec: Recurrence) -> Post:
     post = Post.objects.create(
-        workspace=template.workspace, author=template.author, text=template.text, link=template.link,
-        utm_source=template.utm_source, utm_medium=template.utm_medium, utm_campaign=template.utm_campaign,
-        utm_content=template.utm_content, campaign=template.campaign, pillar=template.pillar,
-        scheduled_at=at, source=PostSource.RECURRENCE, import_key=key, recurrence=rec,
+        workspace=template.workspace,
+        author=template.author,
+        text=template.text,
+        link=template.link,
+        utm_source=template.utm_source,
+        utm_medium=template.utm_medium,
+        utm_campaign=template.utm_campaign,
+        utm_content=template.utm_content,
+        campaign=template.campaign,
+        pillar=template.pillar,
+        scheduled_at=at,
+        source=PostSource.RECURRENCE,
+        import_key=key,
+        recurrence=rec,
     )
     post.personas.set(template.personas.all())
     for t in template.targets.all():
         copy = PostTarget.objects.create(
-            post=post, channel=t.channel, workspace=post.workspace, text=t.text, link=t.link,
-            first_comment=t.first_comment, scheduled_at=at, state=S.DRAFT,
+            post=post,
+            channel=t.channel,
+            workspace=post.workspace,
+            text=t.text,
+            link=t.link,
+            first_comment=t.first_comment,
+            scheduled_at=at,
+            state=S.DRAFT,
         )
         copy.media.set(t.media.all())
     return post
@@ -186,8 +208,14 @@ def make_recurring(post: Post, rule: str, until: datetime | None = None) -> Recu
     if first is None:
         raise InvalidInput("scheduled_at", _("set the first date before making the post recurring"))
     rule = validate_rrule(rule)
-    rec = Recurrence.objects.create(workspace=post.workspace, template=post, rrule=rule,
-                                    starts_at=first, until=until, generated_until=first + timedelta(seconds=1))
+    rec = Recurrence.objects.create(
+        workspace=post.workspace,
+        template=post,
+        rrule=rule,
+        starts_at=first,
+        until=until,
+        generated_until=first + timedelta(seconds=1),
+    )
     Post.objects.filter(pk=post.pk).update(recurrence=rec)
     return rec
 
@@ -209,15 +237,18 @@ class BadApprovalLink(Exception):
 
 def read_approval_token(token: str) -> tuple[Post, int]:
     try:
-        data: dict[str, Any] = signing.loads(token, salt=APPROVAL_SALT,
-                                             max_age=APPROVAL_LINK_MAX_AGE)
+        data: dict[str, Any] = signing.loads(token, salt=APPROVAL_SALT, max_age=APPROVAL_LINK_MAX_AGE)
     except signing.SignatureExpired:
         raise BadApprovalLink(_("This approval link has expired. Ask for a new one.")) from None
     except (signing.BadSignature, ValueError):
         raise BadApprovalLink(_("This approval link is not valid.")) from None
     if not isinstance(data, dict) or not {"p", "w", "v"} <= data.keys():
         raise BadApprovalLink(_("This approval link is not valid."))
-    post = Post.objects.select_related("workspace").filter(pk=int(data["p"]), workspace_id=int(data["w"])).first()
+    post = (
+        Post.objects.select_related("workspace")
+        .filter(pk=int(data["p"]), workspace_id=int(data["w"]))
+        .first()
+    )
     if post is None:
         raise BadApprovalLink(_("This post no longer exists."))
     return post, int(data.get("v", 0))
@@ -236,8 +267,11 @@ def ical_feed(workspace: Workspace, base_url: str, days_back: int = 30, days_ahe
     cal.add("x-wr-timezone", workspace.time_zone)
     now = timezone.now()
     targets = (
-        PostTarget.objects.filter(workspace=workspace, scheduled_at__gte=now - timedelta(days=days_back),
-                                  scheduled_at__lte=now + timedelta(days=days_ahead))
+        PostTarget.objects.filter(
+            workspace=workspace,
+            scheduled_at__gte=now - timedelta(days=days_back),
+            scheduled_at__lte=now + timedelta(days=days_ahead),
+        )
         .exclude(state=S.CANCELLED)
         .select_related("channel", "post")
         .order_by("scheduled_at")

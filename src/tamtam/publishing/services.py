@@ -156,9 +156,12 @@ def _apply_input(post: Post, data: PostInput) -> None:
     ws = post.workspace
     post.text = data.text
     post.link = data.link
-    post.campaign_id = _related_id(ws, post._meta.get_field("campaign").related_model, data.campaign_id,
-                                   "campaign_id")
-    post.pillar_id = _related_id(ws, post._meta.get_field("pillar").related_model, data.pillar_id, "pillar_id")
+    post.campaign_id = _related_id(
+        ws, post._meta.get_field("campaign").related_model, data.campaign_id, "campaign_id"
+    )
+    post.pillar_id = _related_id(
+        ws, post._meta.get_field("pillar").related_model, data.pillar_id, "pillar_id"
+    )
     post.utm_source, post.utm_medium = data.utm_source, data.utm_medium
     post.utm_campaign, post.utm_content = data.utm_campaign, data.utm_content
 
@@ -169,14 +172,18 @@ def _sync_targets(post: Post, data: PostInput) -> None:
     variants = {v.channel_id: v for v in data.variants}
     unknown = [str(cid) for cid in variants if cid not in {c.id for c in channels}]
     if unknown:
-        raise InvalidInput("variants", _("variant for a channel that is not selected: %s") % ", ".join(unknown))
+        raise InvalidInput(
+            "variants", _("variant for a channel that is not selected: %s") % ", ".join(unknown)
+        )
     base_media = _media(post.workspace, data.media_ids)
     existing = {t.channel_id: t for t in post.targets.all()}
     for cid, target in existing.items():
         if cid not in variants and cid not in {c.id for c in channels}:
             if target.state not in PRE_FLIGHT:
-                raise Conflict(_("%(channel)s: already %(state)s, it cannot be removed")
-                               % {"channel": target.channel.name, "state": target.get_state_display()})
+                raise Conflict(
+                    _("%(channel)s: already %(state)s, it cannot be removed")
+                    % {"channel": target.channel.name, "state": target.get_state_display()}
+                )
             target.delete()
     for index, channel in enumerate(channels):
         variant = variants.get(channel.id, VariantInput(channel_id=channel.id))
@@ -189,8 +196,10 @@ def _sync_targets(post: Post, data: PostInput) -> None:
         target.link = post.link if variant.link is None else variant.link
         target.first_comment = variant.first_comment
         target.save()
-        media = base_media if variant.media_ids is None else _media(
-            post.workspace, variant.media_ids, f"variants.{index}.media_ids"
+        media = (
+            base_media
+            if variant.media_ids is None
+            else _media(post.workspace, variant.media_ids, f"variants.{index}.media_ids")
         )
         _set_target_media(target, media)
 
@@ -213,8 +222,12 @@ def create_post(
 ) -> Post:
     if not data.text.strip() and not data.media_ids and not any(v.text for v in data.variants):
         raise InvalidInput("text", _("write something or add media"))
-    post = Post(workspace=workspace, author=actor if getattr(actor, "is_authenticated", False) else None,
-                source=source, import_key=import_key)
+    post = Post(
+        workspace=workspace,
+        author=actor if getattr(actor, "is_authenticated", False) else None,
+        source=source,
+        import_key=import_key,
+    )
     _apply_input(post, data)
     post.save()
     if data.persona_ids:
@@ -233,12 +246,20 @@ def update_post(post: Post, actor: Any, data: PostInput) -> Post:
     post = _lock_post(post)
     if post.targets.filter(state__in=IN_FLIGHT).exists():
         raise Conflict(_("this post is being sent right now; try again in a moment"))
-    before = (post.text, post.link, sorted(post.targets.values_list("channel_id", "text", "link", "first_comment")))
+    before = (
+        post.text,
+        post.link,
+        sorted(post.targets.values_list("channel_id", "text", "link", "first_comment")),
+    )
     _apply_input(post, data)
     post.save()
     post.personas.set(post.personas.model.objects.filter(workspace=post.workspace, id__in=data.persona_ids))
     _sync_targets(post, data)
-    after = (post.text, post.link, sorted(post.targets.values_list("channel_id", "text", "link", "first_comment")))
+    after = (
+        post.text,
+        post.link,
+        sorted(post.targets.values_list("channel_id", "text", "link", "first_comment")),
+    )
     if before != after:
         post.version += 1
         post.save(update_fields=["version"])
@@ -262,8 +283,13 @@ def _advance(post: Post, actor: Any) -> None:
         target.state = S.SCHEDULED
         target.due_at = target.scheduled_at
         target.save(update_fields=["state", "due_at", "updated_at"])
-        audit(post.workspace, actor, "target.scheduled", target, summary=f"{target.channel.name} @ "
-              f"{target.scheduled_at.isoformat()}")
+        audit(
+            post.workspace,
+            actor,
+            "target.scheduled",
+            target,
+            summary=f"{target.channel.name} @ {target.scheduled_at.isoformat()}",
+        )
 
 
 @transaction.atomic
@@ -311,9 +337,24 @@ def add_to_queue(post: Post, actor: Any, queue_id: int) -> Post:
     return schedule(post, actor, slot)
 
 
+def _check_reviewer(step: str, role: str | None, via_link: bool) -> None:
+    # A client link only ever answers the client's step: it must not stand in for the manager.
+    allowed = step == ApprovalStep.CLIENT if via_link else can_review_step(role, step)
+    if not allowed:
+        raise Conflict(_("waiting for the %(step)s's approval") % {"step": ApprovalStep(step).label.lower()})
+
+
 @transaction.atomic
-def approve(post: Post, actor: Any, role: str | None, comment: str = "", *, reviewer_name: str = "",
-            via_link: bool = False, version: int | None = None) -> Approval:
+def approve(
+    post: Post,
+    actor: Any,
+    role: str | None,
+    comment: str = "",
+    *,
+    reviewer_name: str = "",
+    via_link: bool = False,
+    version: int | None = None,
+) -> Approval:
     post = _lock_post(post)
     step = pending_step(post)
     if step is None:
@@ -322,41 +363,62 @@ def approve(post: Post, actor: Any, role: str | None, comment: str = "", *, revi
         raise Conflict(_("this post has not been submitted for review"))
     if version is not None and version != post.version:
         raise Conflict(_("the post changed since this approval was requested; review it again"))
-    if not via_link and not can_review_step(role, step):
-        raise Conflict(_("waiting for the %(step)s's approval") % {"step": ApprovalStep(step).label.lower()})
+    _check_reviewer(step, role, via_link)
     approval = Approval.objects.create(
-        post=post, step=step, decision=ApprovalDecision.APPROVED, version=post.version,
+        post=post,
+        step=step,
+        decision=ApprovalDecision.APPROVED,
+        version=post.version,
         user=actor if getattr(actor, "is_authenticated", False) else None,
-        reviewer_name=reviewer_name, via_link=via_link, comment=comment,
+        reviewer_name=reviewer_name,
+        via_link=via_link,
+        comment=comment,
     )
     if comment:
         PostComment.objects.create(post=post, author=approval.user, author_name=reviewer_name, body=comment)
-    audit(post.workspace, actor, "post.approved", post, summary=f"{step} v{post.version}",
-          actor_label=f"client link: {reviewer_name}" if via_link else "")
+    audit(
+        post.workspace,
+        actor,
+        "post.approved",
+        post,
+        summary=f"{step} v{post.version}",
+        actor_label=f"client link: {reviewer_name}" if via_link else "",
+    )
     _advance(post, actor)
     return approval
 
 
 @transaction.atomic
-def request_changes(post: Post, actor: Any, role: str | None, comment: str, *, reviewer_name: str = "",
-                    via_link: bool = False) -> Approval:
+def request_changes(
+    post: Post, actor: Any, role: str | None, comment: str, *, reviewer_name: str = "", via_link: bool = False
+) -> Approval:
     if not comment.strip():
         raise InvalidInput("comment", _("say what should change"))
     post = _lock_post(post)
     step = pending_step(post)
     if step is None or not post.targets.filter(state=S.IN_REVIEW).exists():
         raise Conflict(_("this post is not waiting for a review"))
-    if not via_link and not can_review_step(role, step):
-        raise Conflict(_("waiting for the %(step)s's approval") % {"step": ApprovalStep(step).label.lower()})
+    _check_reviewer(step, role, via_link)
     approval = Approval.objects.create(
-        post=post, step=step, decision=ApprovalDecision.CHANGES_REQUESTED, version=post.version,
+        post=post,
+        step=step,
+        decision=ApprovalDecision.CHANGES_REQUESTED,
+        version=post.version,
         user=actor if getattr(actor, "is_authenticated", False) else None,
-        reviewer_name=reviewer_name, via_link=via_link, comment=comment,
+        reviewer_name=reviewer_name,
+        via_link=via_link,
+        comment=comment,
     )
     PostComment.objects.create(post=post, author=approval.user, author_name=reviewer_name, body=comment)
     post.targets.filter(state=S.IN_REVIEW).update(state=S.CHANGES_REQUESTED)
-    audit(post.workspace, actor, "post.changes_requested", post, summary=comment[:200],
-          actor_label=f"client link: {reviewer_name}" if via_link else "")
+    audit(
+        post.workspace,
+        actor,
+        "post.changes_requested",
+        post,
+        summary=comment[:200],
+        actor_label=f"client link: {reviewer_name}" if via_link else "",
+    )
     return approval
 
 
@@ -370,7 +432,11 @@ def add_comment(post: Post, actor: Any, body: str) -> PostComment:
 def reschedule_target(target: PostTarget, actor: Any, when: datetime) -> PostTarget:
     """Move one post on one channel (calendar drag and drop). Approval and daily caps still hold."""
     _check_future(when)
-    target = PostTarget.objects.select_for_update().select_related("channel", "post", "workspace").get(pk=target.pk)
+    target = (
+        PostTarget.objects.select_for_update()
+        .select_related("channel", "post", "workspace")
+        .get(pk=target.pk)
+    )
     if target.state not in PRE_FLIGHT | {S.PAUSED, S.FAILED, S.NEEDS_USER}:
         raise Conflict(_("%(state)s posts cannot be moved") % {"state": target.get_state_display()})
     if target.state == S.SCHEDULED:
@@ -380,19 +446,33 @@ def reschedule_target(target: PostTarget, actor: Any, when: datetime) -> PostTar
     target.scheduled_at = when
     target.save(update_fields=["scheduled_at", "due_at", "updated_at"])
     post = target.post
-    if not post.targets.exclude(pk=target.pk).exclude(scheduled_at=when).filter(state__in=PRE_FLIGHT).exists():
+    if (
+        not post.targets.exclude(pk=target.pk)
+        .exclude(scheduled_at=when)
+        .filter(state__in=PRE_FLIGHT)
+        .exists()
+    ):
         Post.objects.filter(pk=post.pk).update(scheduled_at=when)
     if target.state == S.APPROVED and is_approved(post):
         _advance(post, actor)
-    audit(target.workspace, actor, "target.rescheduled", target,
-          summary=f"{target.channel.name}: {old.isoformat() if old else '—'} → {when.isoformat()}")
+    audit(
+        target.workspace,
+        actor,
+        "target.rescheduled",
+        target,
+        summary=f"{target.channel.name}: {old.isoformat() if old else '—'} → {when.isoformat()}",
+    )
     return target
 
 
 @transaction.atomic
 def retry_target(target: PostTarget, actor: Any) -> PostTarget:
     """Safe retry of a failed target: only from states where nothing can be on the network."""
-    target = PostTarget.objects.select_for_update().select_related("channel", "post", "workspace").get(pk=target.pk)
+    target = (
+        PostTarget.objects.select_for_update()
+        .select_related("channel", "post", "workspace")
+        .get(pk=target.pk)
+    )
     if target.state not in (S.FAILED, S.NEEDS_USER, S.PAUSED):
         raise Conflict(_("only failed, paused or blocked posts can be retried"))
     if target.channel.status != ChannelStatus.ACTIVE:
@@ -426,8 +506,15 @@ def delete_post(post: Post, actor: Any) -> None:
     post = _lock_post(post)
     if post.targets.filter(state__in=IN_FLIGHT | {S.UNCONFIRMED}).exists():
         raise Conflict(_("this post is being sent or awaits confirmation; it cannot be deleted now"))
-    audit(post.workspace, actor, "post.deleted", None, summary=str(post), post_id=post.pk,
-          published=list(post.targets.filter(state=S.PUBLISHED).values_list("remote_url", flat=True)))
+    audit(
+        post.workspace,
+        actor,
+        "post.deleted",
+        None,
+        summary=str(post),
+        post_id=post.pk,
+        published=list(post.targets.filter(state=S.PUBLISHED).values_list("remote_url", flat=True)),
+    )
     post.delete()
 
 

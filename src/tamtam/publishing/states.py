@@ -49,8 +49,19 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 # Before approval: the content may still change; the engine never looks at these.
-EDITABLE = frozenset({S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.SCHEDULED, S.FAILED,
-                      S.NEEDS_USER, S.PAUSED, S.CANCELLED})
+EDITABLE = frozenset(
+    {
+        S.DRAFT,
+        S.IN_REVIEW,
+        S.CHANGES_REQUESTED,
+        S.APPROVED,
+        S.SCHEDULED,
+        S.FAILED,
+        S.NEEDS_USER,
+        S.PAUSED,
+        S.CANCELLED,
+    }
+)
 # The engine owns the target; humans wait (or act through the engine's safe actions).
 IN_FLIGHT = frozenset({S.CLAIMED, S.SENDING})
 # Due work the engine may claim.

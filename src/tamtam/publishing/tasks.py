@@ -10,8 +10,32 @@ re-reads its row and acts only when the state and the lease are still its own.
 
 from __future__ import annotations
 
-from tamtam.publishing import engine, reconcile
+import logging
+import time
+from datetime import datetime
+
+from django.db import IntegrityError
+
+from tamtam.publishing import engine, planning, reconcile
 from tamtam.work.registry import WorkKind, register
+
+log = logging.getLogger(__name__)
+RECURRENCE_EVERY_SECONDS = 300
+_last_expansion = float("-inf")
+
+
+def sweep_and_plan(now: datetime) -> int:
+    """The sweeper, plus the occurrences of recurring posts every few minutes (idempotent)."""
+    global _last_expansion
+    swept = engine.sweep_expired(now)
+    if time.monotonic() - _last_expansion >= RECURRENCE_EVERY_SECONDS:
+        _last_expansion = time.monotonic()
+        try:
+            planning.expand_recurrences(now)
+        except IntegrityError:
+            # Another worker created the same occurrence first: its unique key says so.
+            log.info("recurrence expansion raced with another worker; the next round completes it")
+    return swept
 
 PUBLISH = register(
     WorkKind(
@@ -19,7 +43,7 @@ PUBLISH = register(
         claim=engine.claim_due,
         process=engine.process_target,
         release=engine.release_claims,
-        sweep=engine.sweep_expired,
+        sweep=sweep_and_plan,
         priority=10,
         prepare=engine.prepare,
         execute=engine.execute,

@@ -55,8 +55,13 @@ def page(browser, live_server):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def log_in(page, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+@pytest.fixture
+def log_in(page):  # type: ignore[no-untyped-def]
+    def do(username: str, password: str) -> None:
+        page.goto("/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("main button[type=submit]")
+        page.wait_for_load_state()
+
+    return do

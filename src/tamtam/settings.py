@@ -212,6 +212,7 @@ USE_TZ = True
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
 # Front-end packages are installed from npm by the setup step into node_modules/ and served from
 # there; nothing third-party is copied into the repository.
 NODE_MODULES_DIR = Path(env_str("NODE_MODULES_DIR", str(PROJECT_DIR / "node_modules")))

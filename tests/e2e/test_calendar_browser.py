@@ -3,10 +3,7 @@ wall clock, drag and drop that moves, and a refused drop that snaps back with th
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import date, time, timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -15,39 +12,8 @@ from tamtam.lib import timeutil
 from tamtam.publishing.models import Post, PostTarget
 from tamtam.publishing.states import TargetState as S
 
+# Browser and page fixtures come from tests/e2e/conftest.py (Debian's Chromium, DESIGN §10 flags).
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-# Playwright's sync API runs an event loop in this thread; the ORM calls around it stay synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium is needed for browser tests: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):  # type: ignore[no-untyped-def]
-    context = browser.new_context(
-        base_url=live_server.url, locale="en-GB", viewport={"width": 1400, "height": 1000}
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
 
 def month_ahead() -> date:
     """The first Monday-started week of the month after next: always in the future, never today."""

@@ -81,7 +81,7 @@ class Media(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.file.name or self.source_url
 
 
 class PostTarget(models.Model):

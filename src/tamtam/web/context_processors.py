@@ -14,7 +14,8 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     memberships = list(user.memberships.select_related("workspace").order_by("workspace__name"))
-    current_id = getattr(request, "resolver_match", None) and request.resolver_match.kwargs.get("ws")
+    match = getattr(request, "resolver_match", None)
+    current_id = match.kwargs.get("ws") if match is not None else None
     current = next((m for m in memberships if m.workspace_id == current_id), None)
     caps = {c.value for c in MATRIX.get(current.role, frozenset())} if current else set()
     return {

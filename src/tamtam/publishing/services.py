@@ -344,6 +344,26 @@ def _check_reviewer(step: str, role: str | None, via_link: bool) -> None:
         raise Conflict(_("waiting for the %(step)s's approval") % {"step": ApprovalStep(step).label.lower()})
 
 
+def _record_decision(
+    post: Post, step: str, decision: str, actor: Any, comment: str, reviewer_name: str, via_link: bool
+) -> Approval:
+    """The decision row, its comment in the post's thread, and the audit entry."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    approval = Approval.objects.create(
+        post=post, step=step, decision=decision, version=post.version, user=user,
+        reviewer_name=reviewer_name, via_link=via_link, comment=comment,
+    )  # fmt: skip
+    if comment:
+        PostComment.objects.create(post=post, author=user, author_name=reviewer_name, body=comment)
+    approved = decision == ApprovalDecision.APPROVED
+    audit(
+        post.workspace, actor, "post.approved" if approved else "post.changes_requested", post,
+        summary=f"{step} v{post.version}" if approved else comment[:200],
+        actor_label=f"client link: {reviewer_name}" if via_link else "",
+    )  # fmt: skip
+    return approval
+
+
 @transaction.atomic
 def approve(
     post: Post,
@@ -364,25 +384,8 @@ def approve(
     if version is not None and version != post.version:
         raise Conflict(_("the post changed since this approval was requested; review it again"))
     _check_reviewer(step, role, via_link)
-    approval = Approval.objects.create(
-        post=post,
-        step=step,
-        decision=ApprovalDecision.APPROVED,
-        version=post.version,
-        user=actor if getattr(actor, "is_authenticated", False) else None,
-        reviewer_name=reviewer_name,
-        via_link=via_link,
-        comment=comment,
-    )
-    if comment:
-        PostComment.objects.create(post=post, author=approval.user, author_name=reviewer_name, body=comment)
-    audit(
-        post.workspace,
-        actor,
-        "post.approved",
-        post,
-        summary=f"{step} v{post.version}",
-        actor_label=f"client link: {reviewer_name}" if via_link else "",
+    approval = _record_decision(
+        post, step, ApprovalDecision.APPROVED, actor, comment, reviewer_name, via_link
     )
     _advance(post, actor)
     return approval
@@ -399,26 +402,10 @@ def request_changes(
     if step is None or not post.targets.filter(state=S.IN_REVIEW).exists():
         raise Conflict(_("this post is not waiting for a review"))
     _check_reviewer(step, role, via_link)
-    approval = Approval.objects.create(
-        post=post,
-        step=step,
-        decision=ApprovalDecision.CHANGES_REQUESTED,
-        version=post.version,
-        user=actor if getattr(actor, "is_authenticated", False) else None,
-        reviewer_name=reviewer_name,
-        via_link=via_link,
-        comment=comment,
+    approval = _record_decision(
+        post, step, ApprovalDecision.CHANGES_REQUESTED, actor, comment, reviewer_name, via_link
     )
-    PostComment.objects.create(post=post, author=approval.user, author_name=reviewer_name, body=comment)
     post.targets.filter(state=S.IN_REVIEW).update(state=S.CHANGES_REQUESTED)
-    audit(
-        post.workspace,
-        actor,
-        "post.changes_requested",
-        post,
-        summary=comment[:200],
-        actor_label=f"client link: {reviewer_name}" if via_link else "",
-    )
     return approval
 
 

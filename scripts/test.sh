@@ -46,6 +46,18 @@ if ! redis_up; then
   redis_up || need "Redis must answer at 127.0.0.1:6379 (apt-get install redis-server)"
 fi
 
+# --- Bluesky's real AT Protocol stack for tests/peers/bluesky (npm; instant once installed) -------
+if command -v npm >/dev/null; then
+  tests/peers/bluesky/setup.sh
+elif [ -n "${CI:-}" ]; then
+  need "the Bluesky peer tests need npm (apt-get install npm)"
+else
+  echo "make test: npm is missing, the Bluesky peer tests will skip (apt-get install npm)" >&2
+fi
+
+# --- Python peers in their own venvs (.venv-peers/): Synapse (Matrix), mastodon-mock (Mastodon) ----
+tests/peers/setup_python_peers.sh
+
 export TAMTAM_TEST_REDIS_URL="$REDIS_URL"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -58,4 +70,4 @@ echo "== suite on SQLite =="
 TAMTAM_DATABASE_URL="sqlite:///$tmp/sqlite.db" "$BIN/pytest" -p no:cacheprovider -q "$@"
 
 echo "== suite on PostgreSQL =="
-TAMTAM_DATABASE_URL="$PG_URL" "$BIN/pytest" -p no:cacheprovider -q -m "not e2e" "$@"
+TAMTAM_DATABASE_URL="$PG_URL" "$BIN/pytest" -p no:cacheprovider -q -m "not e2e and not peers" "$@"

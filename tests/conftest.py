@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from tamtam.accounts.models import Agency, Membership, Role, User, Workspace
 from tamtam.channels.models import Channel
+
+# Browser fixtures (browser, page, log_in) for every browser test of the session, under any directory.
+pytest_plugins = ["browser_fixtures"]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -30,6 +34,9 @@ def _isolated_sandbox(tmp_path: Path, settings) -> None:  # type: ignore[no-unty
     settings.AXES_ENABLED = False
     # Fast hashing in tests: password strength is Django's job, not what these tests measure.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # LocaleMiddleware activates a request's language on the thread and leaves it there: every test
+    # starts in the default language, whatever the previous one's client asked for.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
@@ -107,3 +114,29 @@ def make_channel(workspace: Workspace) -> Callable[..., Channel]:
         return Channel.objects.create(**defaults)
 
     return make
+
+
+@pytest.fixture
+def token_api(client):
+    """JSON calls with a bearer token of `user`: api(user).call("post", path, body) → (status, body)."""
+    import json
+
+    from tamtam.accounts.models import ApiToken
+
+    class Api:
+        def __init__(self, user):
+            _token, raw = ApiToken.issue(user, "test")
+            self.auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+        def call(self, method, path, body=None, **query):
+            if method == "get":
+                response = client.get("/api" + path, query, **self.auth)
+            else:
+                data = json.dumps(body) if body is not None else ""
+                response = getattr(client, method)(
+                    "/api" + path, data, content_type="application/json", **self.auth
+                )
+            is_json = response.content and response["Content-Type"].startswith("application/json")
+            return response.status_code, json.loads(response.content) if is_json else None
+
+    return Api

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,14 +15,17 @@ from django.utils import translation
 
 import tamtam
 
-PO = Path(tamtam.__file__).resolve().parent / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+PACKAGE = Path(tamtam.__file__).resolve().parent
+PO = PACKAGE / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+# The main catalogue, plus one per app that keeps its own (src/tamtam/<app>/locale/fr/...).
+CATALOGUES = sorted(PACKAGE.glob("**/locale/fr/LC_MESSAGES/django.po"))
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}")
 
 
-def _entries() -> list[dict[str, str]]:
+def _entries(po: Path = PO) -> list[dict[str, str]]:
     """Each entry's fields (msgid, msgid_plural, msgstr, msgstr[0]…) with continuation lines joined."""
     entries = []
-    for block in PO.read_text(encoding="utf-8").split("\n\n"):
+    for block in po.read_text(encoding="utf-8").split("\n\n"):
         fields: dict[str, str] = {}
         key = None
         flags = ""
@@ -39,9 +46,14 @@ def _entries() -> list[dict[str, str]]:
     return entries
 
 
-def test_catalogue_is_complete() -> None:
-    entries = [e for e in _entries() if e["msgid"]]  # the header has an empty msgid
-    assert len(entries) > 500
+def test_main_catalogue_is_large() -> None:
+    assert len([e for e in _entries() if e["msgid"]]) > 500
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_catalogue_is_complete(po: Path) -> None:
+    entries = [e for e in _entries(po) if e["msgid"]]  # the header has an empty msgid
+    assert po.with_suffix(".mo").stat().st_mtime >= po.stat().st_mtime - 1, "compile the catalogue (.mo)"
     for entry in entries:
         assert "fuzzy" not in entry["flags"], entry["msgid"]
         translations = [v for k, v in entry.items() if k.startswith("msgstr")]
@@ -74,3 +86,38 @@ def test_key_strings_are_french(english: str, french: str) -> None:
 def test_login_page_in_french(db, client) -> None:
     page = client.get("/accounts/login/", headers={"accept-language": "fr"}).content.decode()
     assert "Se connecter à tamtam" in page
+
+
+def _msgids(po: Path) -> set[str]:
+    return {e["msgid"] for e in _entries(po) if e["msgid"]}
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="xgettext (Debian's gettext) is not installed")
+def test_every_translatable_string_is_in_a_catalogue(tmp_path: Path) -> None:
+    # Extract from a copy, as `make messages` would, so a string added without a translation is caught
+    # here rather than shown in English to French users.
+    copy = tmp_path / "tamtam"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "static"))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "django",
+            "makemessages",
+            "-l",
+            "fr",
+            "--no-location",
+            "--ignore",
+            "migrations/*",
+        ],
+        cwd=copy,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tamtam.settings"},
+    )
+    for extracted in sorted(copy.glob("**/locale/fr/LC_MESSAGES/django.po")):
+        shipped = PACKAGE / extracted.relative_to(copy)
+        missing = _msgids(extracted) - (_msgids(shipped) if shipped.exists() else set())
+        assert not missing, (
+            f"{shipped.relative_to(PACKAGE)}: not extracted yet (make messages): {sorted(missing)[:10]}"
+        )

@@ -55,7 +55,7 @@ api = NinjaAPI(
     urls_namespace="api",
     description=(
         "Bearer token from your profile page (`Authorization: Bearer tt_…`). Times are ISO 8601 with an "
-        "offset. Errors: `{\"detail\": …, \"errors\": [{\"field\": …, \"message\": …}]}`."
+        'offset. Errors: `{"detail": …, "errors": [{"field": …, "message": …}]}`.'
     ),
 )
 
@@ -191,12 +191,26 @@ def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _mount() -> None:
     from tamtam.accounts.api import router as accounts_router
+    from tamtam.analytics.api import router as analytics_router
     from tamtam.channels.api import router as channels_router
+    from tamtam.crisis.api import router as crisis_router
+    from tamtam.dataops.api import router as dataops_router
+    from tamtam.inbox.api import router as inbox_router
+    from tamtam.listening.api import router as listening_router
     from tamtam.publishing.api import router as publishing_router
+    from tamtam.reports.api import router as reports_router
+    from tamtam.strategy.api import router as strategy_router
 
     api.add_router("/", accounts_router)
+    api.add_router("/", analytics_router)
     api.add_router("/", channels_router)
+    api.add_router("/", crisis_router)
+    api.add_router("/", dataops_router)
+    api.add_router("/", inbox_router)
+    api.add_router("/", listening_router)
     api.add_router("/", publishing_router)
+    api.add_router("/", reports_router)
+    api.add_router("/", strategy_router)
 
 
 _mount()

@@ -15,20 +15,26 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from tamtam.lib import env
+from tamtam.ops.logs import logging_config
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent.parent
 
 
+def _raw(name: str) -> str | None:
+    # TAMTAM_<name>, or the content of the file named by TAMTAM_<name>_FILE (tamtam/lib/env.py).
+    return env.read(f"TAMTAM_{name}")
+
+
 def env_str(name: str, default: str = "") -> str:
-    """A setting, also readable from NAME_FILE so secrets can come from files (systemd credentials)."""
-    file_path = os.environ.get(f"TAMTAM_{name}_FILE")
-    if file_path:
-        return Path(file_path).read_text(encoding="utf-8").strip()
-    return os.environ.get(f"TAMTAM_{name}", default)
+    """A setting from TAMTAM_<name>, or from the file named by TAMTAM_<name>_FILE."""
+    raw = _raw(name)
+    return default if raw is None else raw
 
 
 def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(f"TAMTAM_{name}")
+    raw = _raw(name)
     if raw is None or raw == "":
         return default
     lowered = raw.strip().lower()
@@ -40,7 +46,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(f"TAMTAM_{name}")
+    raw = _raw(name)
     if raw is None or raw == "":
         return default
     try:
@@ -50,10 +56,17 @@ def env_int(name: str, default: int) -> int:
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(f"TAMTAM_{name}")
+    raw = _raw(name)
     if raw is None or raw.strip() == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default).strip().lower() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"TAMTAM_{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 DATA_DIR = Path(env_str("DATA_DIR", str(PROJECT_DIR / "var"))).resolve()
@@ -81,6 +94,8 @@ ENCRYPTION_KEY = env_str("ENCRYPTION_KEY") or _persistent_secret("encryption_key
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where networks send people back after OAuth: <this>/oauth/callback/<network>/ (register it there).
+OAUTH_REDIRECT_BASE = env_str("OAUTH_REDIRECT_BASE", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -99,10 +114,19 @@ INSTALLED_APPS = [
     "tamtam.networks",
     "tamtam.channels",
     "tamtam.publishing",
+    "tamtam.inbox",
+    "tamtam.listening",
+    "tamtam.crisis",
+    "tamtam.analytics",
+    "tamtam.reports",
+    "tamtam.dataops",
+    "tamtam.ops",
     "tamtam.web",
 ]
 
 MIDDLEWARE = [
+    # First: the request id and the latency cover everything below, and every log line of the request.
+    "tamtam.ops.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -230,7 +254,12 @@ EMAIL_PORT = env_int("SMTP_PORT", 25)
 EMAIL_HOST_USER = env_str("SMTP_USER")
 EMAIL_HOST_PASSWORD = env_str("SMTP_PASSWORD")
 EMAIL_USE_TLS = env_bool("SMTP_STARTTLS", False)
+# Crisis detection: a minute is scored this long after it ends (late-fetched mentions still count).
+CRISIS_SETTLE_SECONDS = env_int("CRISIS_SETTLE_SECONDS", 120)
 DEFAULT_FROM_EMAIL = env_str("MAIL_FROM", "tamtam@localhost")
+
+# --- Reports: PDF printed by headless Chromium (Debian's package) ------------------------------------
+CHROMIUM_PATH = env_str("CHROMIUM", "/usr/bin/chromium")
 
 # --- Sandbox network ----------------------------------------------------------------------------
 # The simulated network keeps its own "remote" state in a separate SQLite file, like a real server
@@ -238,13 +267,24 @@ DEFAULT_FROM_EMAIL = env_str("MAIL_FROM", "tamtam@localhost")
 SANDBOX_DB_PATH = Path(env_str("SANDBOX_DB", str(DATA_DIR / "sandbox.sqlite3")))
 
 # --- Logging: never log secrets; request bodies are not logged at all -----------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "django.db.backends": {"level": "WARNING"}},
-}
+# Every line carries the request id and the work ids (kind, row id, worker) of what it belongs to, and
+# goes through the scrubbing filter (tamtam/ops/logs.py). JSON is the format for the scale-out mode.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)
+
+# --- Operations: /healthz, /readyz, /metrics (docs/operations.md) -------------------------------------
+# /metrics answers the addresses listed here (single addresses or networks), or any caller with
+# `Authorization: Bearer <METRICS_TOKEN>`. Behind a reverse proxy every caller looks local: a request
+# that came through one (X-Forwarded-For / Forwarded) needs the token.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# /readyz: a worker whose heartbeat is older than this is stale; a queue whose oldest due item waits
+# longer than the lag limit (per kind: "publish=60,report_send=3600") makes the system not ready.
+READY_HEARTBEAT_STALE_SECONDS = env_int("READY_HEARTBEAT_STALE_SECONDS", 30)
+READY_REQUIRE_WORKERS = env_bool("READY_REQUIRE_WORKERS", True)
+READY_MAX_LAG_SECONDS = env_int("READY_MAX_LAG_SECONDS", 300)
+READY_MAX_LAG_BY_KIND = env_list("READY_MAX_LAG_BY_KIND", [])
+READY_BROKER_TIMEOUT_SECONDS = env_int("READY_BROKER_TIMEOUT_SECONDS", 2)
 
 NINJA_PAGINATION_PER_PAGE = 50

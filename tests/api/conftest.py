@@ -33,7 +33,8 @@ class Api:
         else:
             data = body if isinstance(body, (str, bytes)) else (json.dumps(body) if body is not None else "")
             response = getattr(self.client, method)(path, data, content_type="application/json", **kwargs)
-        content = response.content
+        # A streamed answer (the workspace export) is read whole, as a client would.
+        content = b"".join(response.streaming_content) if response.streaming else response.content
         parsed = (
             json.loads(content)
             if content and response["Content-Type"].startswith("application/json")

@@ -15,6 +15,7 @@ from tamtam.publishing.states import TargetState as S
 # Browser and page fixtures come from tests/e2e/conftest.py (Debian's Chromium, DESIGN §10 flags).
 pytestmark = pytest.mark.e2e
 
+
 def month_ahead() -> date:
     """The first Monday-started week of the month after next: always in the future, never today."""
     today = timezone.now().date()

@@ -21,7 +21,10 @@ def test_it_appends_utm_before_the_fragment_and_keeps_other_parameters():
 
 def test_optional_fields_are_added_only_when_given():
     tagged = add_utm("https://shop.fr/", *TAGS, content="post-42", term="")
-    assert tagged == "https://shop.fr/?utm_source=linkedin&utm_medium=social&utm_campaign=spring_sale&utm_content=post-42"
+    assert (
+        tagged
+        == "https://shop.fr/?utm_source=linkedin&utm_medium=social&utm_campaign=spring_sale&utm_content=post-42"
+    )
 
 
 def test_utm_set_by_the_user_wins_and_is_not_duplicated():
@@ -42,14 +45,28 @@ def test_internationalised_hosts_and_paths_are_kept_as_written():
     assert add_utm("https://exämple.fr/été?q=é", "x", "social", "c") == (
         "https://exämple.fr/été?q=é&utm_source=x&utm_medium=social&utm_campaign=c"
     )
-    assert add_utm("HTTPS://例え.jp/?", "x", "social", "c") == "HTTPS://例え.jp/?utm_source=x&utm_medium=social&utm_campaign=c"
+    assert (
+        add_utm("HTTPS://例え.jp/?", "x", "social", "c")
+        == "HTTPS://例え.jp/?utm_source=x&utm_medium=social&utm_campaign=c"
+    )
     assert add_utm("https://xn--exmple-cua.fr/a", "x", "y", "z").startswith("https://xn--exmple-cua.fr/a?")
 
 
-@pytest.mark.parametrize("url", [
-    "mailto:hello@shop.fr", "tel:+33123456789", "/relative/path", "ftp://files.shop.fr/a", "shop.fr/promo",
-    "javascript:alert(1)", "https://", "https://[::1", "", "https://shop.fr/a b",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mailto:hello@shop.fr",
+        "tel:+33123456789",
+        "/relative/path",
+        "ftp://files.shop.fr/a",
+        "shop.fr/promo",
+        "javascript:alert(1)",
+        "https://",
+        "https://[::1",
+        "",
+        "https://shop.fr/a b",
+    ],
+)
 def test_non_web_urls_come_back_unchanged(url):
     assert add_utm(url, *TAGS) == url
 
@@ -79,18 +96,24 @@ def test_apply_utm_to_text_can_be_limited_to_the_brands_domains():
 
 def test_utm_params_of_accepts_both_spellings():
     assert utm_params_of({"utm_source": "a", "medium": "b"}) == {
-        "source": "a", "medium": "b", "campaign": "", "content": "", "term": "",
+        "source": "a",
+        "medium": "b",
+        "campaign": "",
+        "content": "",
+        "term": "",
     }
 
 
 # --- properties ----------------------------------------------------------------------------------------
 
 _safe = st.text(
-    alphabet=st.characters(codec="utf-8", categories=["L", "N"]) | st.sampled_from("-._~%+"), max_size=12,
+    alphabet=st.characters(codec="utf-8", categories=["L", "N"]) | st.sampled_from("-._~%+"),
+    max_size=12,
 )
 _param = st.tuples(_safe.filter(lambda s: s and not s.lower().startswith("utm_")), _safe)
 _host = st.from_regex(r"[a-z][a-z0-9-]{0,10}\.(fr|com|org|xn--p1ai)", fullmatch=True) | st.sampled_from(
-    ["exämple.fr", "例え.jp", "localhost:8000", "127.0.0.1"])
+    ["exämple.fr", "例え.jp", "localhost:8000", "127.0.0.1"]
+)
 _value = st.text(min_size=1, max_size=20).filter(lambda s: s.strip())
 
 
@@ -126,7 +149,7 @@ def test_add_utm_keeps_the_original_query_and_fragment(url, source, medium, camp
     assert after.query.startswith(before.query)
     original = parse_qsl(before.query, keep_blank_values=True)
     assert parse_qsl(after.query, keep_blank_values=True)[: len(original)] == original
-    added = dict(parse_qsl(after.query[len(before.query):].lstrip("&")))
+    added = dict(parse_qsl(after.query[len(before.query) :].lstrip("&")))
     # Values are taken as possibly already encoded: "%20" stays a space, never becomes "%2520".
     assert added["utm_source"] == unquote(source.strip())
     assert added["utm_campaign"] == unquote(campaign.strip())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tamtam.networks.base import Limits
@@ -21,8 +21,20 @@ FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"
 FLAG_FR = "\U0001f1eb\U0001f1f7"
 THUMB = "\U0001f44d"
 REAL_NETWORKS = {
-    "x", "bluesky", "mastodon", "linkedin", "facebook", "instagram", "threads", "pinterest", "youtube",
-    "tiktok", "reddit", "telegram", "discord", "matrix",
+    "x",
+    "bluesky",
+    "mastodon",
+    "linkedin",
+    "facebook",
+    "instagram",
+    "threads",
+    "pinterest",
+    "youtube",
+    "tiktok",
+    "reddit",
+    "telegram",
+    "discord",
+    "matrix",
 }
 
 
@@ -58,6 +70,7 @@ def test_keys_are_case_insensitive_and_labels_never_fail():
 
 # --- X -------------------------------------------------------------------------------------------------
 
+
 def test_x_counts_any_url_as_23():
     x = limits_for("x")
     long_url = "https://example.com/" + "a" * 200
@@ -88,6 +101,9 @@ def test_x_media_and_cap():
 
 # --- Bluesky, Mastodon, Threads ----------------------------------------------------------------------
 
+
+# The machine running the tests is shared: generation speed is not what this test is about.
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from([FAMILY, FLAG_FR, THUMB, "é", "e\u0301", "a"]), max_size=400))
 def test_bluesky_counts_graphemes(items):
     assert limits_for("bluesky").count("".join(items)) == len(items)
@@ -125,6 +141,7 @@ def test_threads_counts_emoji_by_their_utf8_bytes():
 
 # --- others ------------------------------------------------------------------------------------------
 
+
 def test_instagram_caption_hashtags_media_and_cap():
     instagram = limits_for("instagram")
     assert instagram.max_chars == 2200
@@ -140,8 +157,14 @@ def test_instagram_caption_hashtags_media_and_cap():
 
 def test_text_limits_of_the_long_form_networks():
     expected = {
-        "linkedin": 3000, "facebook": 63206, "pinterest": 500, "youtube": 5000, "tiktok": 2200,
-        "reddit": 40000, "telegram": 4096, "discord": 2000,
+        "linkedin": 3000,
+        "facebook": 63206,
+        "pinterest": 500,
+        "youtube": 5000,
+        "tiktok": 2200,
+        "reddit": 40000,
+        "telegram": 4096,
+        "discord": 2000,
     }
     for key, maximum in expected.items():
         assert limits_for(key).max_chars == maximum, key
@@ -164,10 +187,34 @@ def test_telegram_captions_are_shorter():
 
 def test_media_requirements():
     assert limits_for("pinterest").media.requires_media
+    # Reddit: images only (the connector does not drive Reddit's video upload).
+    assert limits_for("reddit").media.video_types == frozenset()
+    # What the API takes as an uploaded image (image_base64): JPEG and PNG, as the connector sends.
+    assert limits_for("pinterest").media.image_types == {"image/jpeg", "image/png"}
     assert limits_for("youtube").media.requires_media
     assert rules_for("youtube").required_media_kind == "video"
     assert limits_for("tiktok").media.requires_media
-    assert rules_for("tiktok").required_media_kind == "video"
+    assert rules_for("tiktok").required_media_kind is None  # a video, or a photo post
+
+
+def test_tiktok_takes_the_photos_its_api_takes_and_refuses_the_others():
+    # Content Posting API: photo posts of JPEG/WebP only (PNG refused), up to 35, never with a video.
+    from tamtam.publishing.checks import MediaInfo, check_variant
+
+    def codes(*media: MediaInfo) -> list[str]:
+        return [p.code for p in check_variant("tiktok", "Atelier", media=list(media), spelling=False)]
+
+    jpeg, webp = MediaInfo("image/jpeg", 1000, "a.jpg"), MediaInfo("image/webp", 1000, "b.webp")
+    mp4 = MediaInfo("video/mp4", 1000, "v.mp4")
+    assert codes(jpeg, webp) == []
+    assert codes(mp4) == []
+    assert codes(MediaInfo("image/png", 1000, "a.png")) == ["media_type"]
+    assert codes(MediaInfo("image/gif", 1000, "a.gif")) == ["media_type"]
+    assert codes(mp4, jpeg) == ["mixed_media"]
+    assert codes(mp4, mp4) == ["too_many_videos"]
+    assert codes(*[jpeg] * 36) == ["too_many_media"]
+    assert codes(MediaInfo("image/jpeg", 21_000_000, "big.jpg")) == ["media_too_large"]
+    assert codes() == ["media_required"]
     assert limits_for("discord").media.max_count == 10
     assert limits_for("facebook").media.max_count == 10
     assert limits_for("linkedin").media.max_count == 20

@@ -86,14 +86,16 @@ def test_normalize_apostrophes_and_fold_accents():
 def test_urls_lose_trailing_punctuation_but_keep_balanced_parentheses():
     text = "Voir https://ex.fr/a. Et (https://ex.fr/b) puis https://fr.wikipedia.org/wiki/Paris_(France), fin"
     assert extract_urls(text) == [
-        "https://ex.fr/a", "https://ex.fr/b", "https://fr.wikipedia.org/wiki/Paris_(France)",
+        "https://ex.fr/a",
+        "https://ex.fr/b",
+        "https://fr.wikipedia.org/wiki/Paris_(France)",
     ]
 
 
 def test_url_spans_point_into_the_text():
     text = "→ https://exämple.fr/été?q=1#x !"
     [span] = find_urls(text)
-    assert text[span.start:span.end] == span.text == "https://exämple.fr/été?q=1#x"
+    assert text[span.start : span.end] == span.text == "https://exämple.fr/été?q=1#x"
 
 
 def test_hashtags_need_a_letter_and_are_not_url_fragments():
@@ -116,7 +118,7 @@ def test_bare_domains_are_found_but_not_inside_urls_or_emails():
 def test_entity_spans_always_slice_the_text(text):
     for finder in (find_urls, find_hashtags, find_mentions, find_emails, find_bare_domains):
         for span in finder(text):
-            assert text[span.start:span.end] == span.text
+            assert text[span.start : span.end] == span.text
 
 
 def test_replace_spans():

@@ -44,16 +44,19 @@ def test_correct_english_sentences_have_no_misspelling(sentence):
     assert check(sentence, "en") == []
 
 
-@pytest.mark.parametrize(("word", "lang", "best"), [
-    ("bonjoure", "fr", "bonjour"),
-    ("recieve", "en", "receive"),
-    ("deja", "fr", "déjà"),  # accents only
-    ("developement", "fr", "développement"),  # an accent and a letter
-    ("colection", "fr", "collection"),
-    ("apeller", "fr", "appeler"),  # two edits
-    ("tommorow", "en", "tomorrow"),  # two edits
-    ("definately", "en", "definitely"),
-])
+@pytest.mark.parametrize(
+    ("word", "lang", "best"),
+    [
+        ("bonjoure", "fr", "bonjour"),
+        ("recieve", "en", "receive"),
+        ("deja", "fr", "déjà"),  # accents only
+        ("developement", "fr", "développement"),  # an accent and a letter
+        ("colection", "fr", "collection"),
+        ("apeller", "fr", "appeler"),  # two edits
+        ("tommorow", "en", "tomorrow"),  # two edits
+        ("definately", "en", "definitely"),
+    ],
+)
 def test_a_misspelled_word_gets_the_right_suggestion_first(word, lang, best):
     [miss] = check(word, lang)
     assert miss.suggestions[0] == best
@@ -63,8 +66,9 @@ def test_a_misspelled_word_gets_the_right_suggestion_first(word, lang, best):
 def test_misspellings_carry_offsets_into_the_original_text():
     text = "Merci ! Bonjoure à tous, voici notre colection."
     found = check(text, "fr")
-    assert [(m.word, text[m.start:m.end]) for m in found] == [
-        ("Bonjoure", "Bonjoure"), ("colection", "colection"),
+    assert [(m.word, text[m.start : m.end]) for m in found] == [
+        ("Bonjoure", "Bonjoure"),
+        ("colection", "colection"),
     ]
     assert found[0].suggestions[0] == "Bonjour"  # capitalised like the word
 
@@ -86,11 +90,30 @@ def test_a_capitalised_unknown_word_is_checked_at_a_sentence_start_only():
     assert [m.word for m in check("Voir exemple.fr. Bonjoure", "fr")] == ["Bonjoure"]
 
 
-@pytest.mark.parametrize("text", [
-    "l'été", "l\u2019été", "qu'il", "jusqu'à", "aujourd'hui", "c'est", "C\u2019est", "d'accord", "n'importe",
-    "lorsqu'elle", "presqu'île", "L'Oréal", "peut-être", "rendez-vous", "a-t-il", "dit-elle", "celui-ci",
-    "arc-en-ciel", "c'est-à-dire",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "l'été",
+        "l\u2019été",
+        "qu'il",
+        "jusqu'à",
+        "aujourd'hui",
+        "c'est",
+        "C\u2019est",
+        "d'accord",
+        "n'importe",
+        "lorsqu'elle",
+        "presqu'île",
+        "L'Oréal",
+        "peut-être",
+        "rendez-vous",
+        "a-t-il",
+        "dit-elle",
+        "celui-ci",
+        "arc-en-ciel",
+        "c'est-à-dire",
+    ],
+)
 def test_french_elisions_and_hyphenated_words_are_understood(text):
     assert check(text, "fr") == []
 
@@ -104,9 +127,18 @@ def test_the_misspelled_part_of_an_elision_or_compound_is_flagged_alone():
     assert miss.start == 5
 
 
-@pytest.mark.parametrize("text", [
-    "don't", "isn't", "we'll", "I'm", "the brand's", "the brand\u2019s", "O'Brien",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "don't",
+        "isn't",
+        "we'll",
+        "I'm",
+        "the brand's",
+        "the brand\u2019s",
+        "O'Brien",
+    ],
+)
 def test_english_contractions_and_possessives(text):
     assert check(text, "en") == []
 
@@ -166,5 +198,5 @@ def test_dictionaries_load_once_under_concurrent_first_use(monkeypatch):
 def test_any_text_gives_well_formed_results(text, lang):
     for miss in check(text, lang):
         assert 0 <= miss.start < miss.end <= len(text)
-        assert text[miss.start:miss.end] == miss.word
+        assert text[miss.start : miss.end] == miss.word
         assert len(miss.suggestions) <= 5

@@ -101,7 +101,8 @@ def test_required_media():
     assert codes(check_variant("pinterest", "hi")) == ["media_required"]
     [problem] = check_variant("youtube", "hi")
     assert problem.message == "YouTube needs a video."
-    assert codes(check_variant("tiktok", "hi", media=[JPEG])) == ["media_type", "media_required"]
+    assert codes(check_variant("tiktok", "hi", media=[PNG])) == ["media_type"]
+    assert check_variant("tiktok", "hi", media=[JPEG]) == []  # a photo post (JPEG or WebP)
     assert check_variant("tiktok", "hi", media=[MP4]) == []
 
 
@@ -156,7 +157,7 @@ def test_spelling_problems_are_warnings_with_offsets_and_suggestions():
     [problem] = check_variant("linkedin", text, lang="fr")
     assert problem.severity == "warning"
     assert problem.code == "spelling"
-    assert text[problem.start:problem.end] == "Bonjoure"
+    assert text[problem.start : problem.end] == "Bonjoure"
     assert problem.suggestions[0] == "Bonjour"
     assert "Bonjour" in problem.message
     assert not has_errors([problem])
@@ -186,10 +187,15 @@ def test_unknown_network_is_a_key_error():
 @given(
     st.sampled_from(NETWORK_KEYS),
     st.text(max_size=300),
-    st.lists(st.builds(
-        MediaInfo, st.sampled_from(["image/jpeg", "image/png", "video/mp4", "image/gif", "text/plain"]),
-        st.integers(0, 10**9), st.just("f"),
-    ), max_size=12),
+    st.lists(
+        st.builds(
+            MediaInfo,
+            st.sampled_from(["image/jpeg", "image/png", "video/mp4", "image/gif", "text/plain"]),
+            st.integers(0, 10**9),
+            st.just("f"),
+        ),
+        max_size=12,
+    ),
 )
 def test_any_variant_is_checked_without_crashing_and_length_errors_match_the_counter(network, text, media):
     problems = check_variant(network, text, media=media, lang="en")

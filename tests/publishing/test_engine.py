@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from tamtam.accounts.models import AuditEvent, Workspace
 from tamtam.channels.models import Channel, ChannelStatus
+from tamtam.channels.tasks import REFRESH_TOKENS
 from tamtam.networks.sandbox.store import SandboxNetwork
 from tamtam.publishing import engine
 from tamtam.publishing.models import AttemptOutcome, Media, PostTarget, PublishAttempt, TargetMedia
+from tamtam.publishing.tasks import FIRST_COMMENT, PUBLISH, RECONCILE
 from tamtam.work import drill
 from tamtam.work.runner import Runner
 
@@ -21,7 +23,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def runner() -> Runner:
-    return Runner(name="test", concurrency=8, inline=True)
+    # The publishing kinds only: a channel also has an inbox to collect, which is not under test here.
+    return Runner(
+        name="test", concurrency=8, inline=True, kinds=[REFRESH_TOKENS, PUBLISH, FIRST_COMMENT, RECONCILE]
+    )
 
 
 @pytest.fixture

@@ -185,3 +185,102 @@ def test_without_an_engine_module_the_demo_still_has_every_state(db, no_latency,
     assert not result.used_engine
     states = set(PostTarget.objects.values_list("state", flat=True))
     assert states == set(S.values)
+
+
+def test_every_app_is_filled_from_the_sandbox_through_its_services(seeded):
+    from tamtam.analytics.models import (
+        AccountSnapshot,
+        ChannelDaily,
+        Click,
+        Conversion,
+        PostDaily,
+        PostSnapshot,
+        ShortLink,
+        TrackingSettings,
+    )
+    from tamtam.analytics.roi import compute
+    from tamtam.crisis.models import AlertRule, HoldingStatement
+    from tamtam.inbox.models import Message
+    from tamtam.listening import analytics
+    from tamtam.listening.models import Query, Source
+    from tamtam.reports.models import Report, ReportSchedule
+    from tamtam.reports.sections import SECTIONS
+    from tamtam.strategy import services as strategy
+    from tamtam.strategy.models import BudgetLine, Objective
+
+    tracked = []
+    for workspace in Workspace.objects.filter(agency__slug=demo.AGENCY_SLUG):
+        # strategy: objectives with targets and periods, budget planned/actual across categories.
+        objectives = Objective.objects.filter(workspace=workspace)
+        assert 3 <= objectives.count() <= 4
+        for objective in objectives:
+            assert objective.target > 0
+            assert objective.starts_on <= objective.ends_on
+        lines = BudgetLine.objects.filter(workspace=workspace)
+        assert lines.values("category").distinct().count() >= 4
+        assert all(line.planned_amount > 0 for line in lines)
+        assert any(line.actual_amount > 0 for line in lines)
+        assert Persona.objects.filter(workspace=workspace, channels__isnull=False).exists()
+        progress = strategy.objectives_progress(workspace)
+        assert any(p.current for p in progress)
+        # analytics: the poll's snapshots of the published posts and the channels, rolled up.
+        published = PostTarget.objects.filter(workspace=workspace, state=S.PUBLISHED)
+        snapped = PostSnapshot.objects.filter(workspace=workspace)
+        assert set(snapped.values_list("target_id", flat=True)) == set(published.values_list("pk", flat=True))
+        assert sum(snapped.values_list("impressions", flat=True)) > 0
+        assert AccountSnapshot.objects.filter(workspace=workspace, followers__gt=0).exists()
+        assert PostDaily.objects.filter(workspace=workspace, impressions__gt=0).exists()
+        assert ChannelDaily.objects.filter(channel__workspace=workspace).exists()
+        if TrackingSettings.objects.filter(workspace=workspace, shorten_links=True).exists():
+            tracked.append(workspace)
+        # reports: one monthly report with every section, scheduled to a demo address.
+        report = Report.objects.get(workspace=workspace)
+        assert report.sections == list(SECTIONS)
+        schedule = ReportSchedule.objects.get(report=report)
+        assert schedule.frequency == "monthly"
+        assert schedule.recipients.endswith("@demo.tamtam.invalid")
+        # listening: a brand and a competitor query, the sandbox stream, mentions through the pipeline.
+        assert set(Query.objects.filter(workspace=workspace).values_list("kind", flat=True)) == {
+            "brand",
+            "competitor",
+        }
+        assert Source.objects.get(workspace=workspace).kind == "sandbox"
+        voices = analytics.share_of_voice(workspace)
+        assert len(voices) == 2
+        assert all(v.mentions > 0 for v in voices)
+        volume = analytics.volume_series(workspace)
+        assert len(volume["labels"]) >= 5  # a week of mentions, day by day
+        rising, _hashtags = analytics.trends(workspace)
+        assert rising  # words rising against the week before
+        # crisis: a rule on the brand query; holding statements in French and English.
+        rule = AlertRule.objects.get(workspace=workspace)
+        assert rule.query.kind == "brand"
+        statements = HoldingStatement.objects.filter(workspace=workspace)
+        assert set(statements.values_list("language", flat=True)) == {
+            "fr",
+            "en",
+        }
+        # inbox: the sandbox audience's comments on the published posts, collected once.
+        assert Message.objects.filter(conversation__workspace=workspace).count() >= 20
+    # link tracking on for one brand: short links, clicks and the orders that followed, so ROI shows.
+    assert [w.slug for w in tracked] == ["maison-lumiere"]
+    maison = tracked[0]
+    assert ShortLink.objects.filter(workspace=maison, target__isnull=False).exists()
+    assert Click.objects.filter(workspace=maison, bot=False).count() > 0
+    assert Conversion.objects.filter(workspace=maison, link__isnull=False).count() > 0
+    start, end = strategy.current_period(maison)
+    roi = compute(maison, start, end)
+    assert roi.cost
+    assert roi.value
+    assert roi.conversions
+    assert roi.roi is not None
+
+
+def test_a_second_run_adds_nothing_to_any_app(seeded):
+    from django.apps import apps
+
+    labels = ("strategy", "analytics", "reports", "listening", "crisis", "inbox")
+    models = [m for label in labels for m in apps.get_app_config(label).get_models()]
+    counts = {m.__name__: m.objects.count() for m in models}
+    call_command("seed_demo", stdout=io.StringIO())
+    assert {m.__name__: m.objects.count() for m in models} == counts

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tamtam.accounts.models import AuditEvent
+from tamtam.channels.models import Channel, ChannelStatus
 from tamtam.lib import timeutil
 from tamtam.publishing import planning, services
 from tamtam.publishing.models import Post, Queue, QueueSlot
@@ -110,6 +111,15 @@ def test_queued_posts_take_the_next_free_slot_and_show_as_coming_up(
     html = client.get(url("queues", ws=workspace.pk)).content.decode()
     upcoming = html.split('data-testid="queue-upcoming"', 1)[1]
     assert upcoming.index("First") < upcoming.index("Second")
+    assert 'data-testid="channel-warning"' not in upcoming
+
+    # A channel that needs a reconnect says so next to every post coming up on it.
+    Channel.objects.filter(pk=channel.pk).update(
+        status=ChannelStatus.NEEDS_USER, status_message="token revoked"
+    )
+    html = client.get(url("queues", ws=workspace.pk)).content.decode()
+    upcoming = html.split('data-testid="queue-upcoming"', 1)[1]
+    assert upcoming.count("Reconnect needed: token revoked") == 2
 
 
 def test_a_queue_without_slots_says_so_when_adding(workspace, members, queue, channel, login):

@@ -80,8 +80,8 @@ def test_run_serves_the_ui_keeps_workers_alive_and_stops_everything(tmp_path: Pa
             assert harness.wait_until(
                 lambda: harness.drill(env, "check")["states"] == {"published": 30}, timeout=60, interval=1
             )
-            status = json.loads(get(f"http://127.0.0.1:{port}/healthz")[1])
-            assert status["workers_alive"] >= 1
+            status = json.loads(get(f"http://127.0.0.1:{port}/readyz")[1])
+            assert status["checks"]["workers"]["alive"] >= 1
 
             # A worker that dies is restarted.
             victim = children(run.pid)[0]

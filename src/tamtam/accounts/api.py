@@ -52,10 +52,16 @@ def check(member: Membership, cap: Cap) -> None:
 
 def workspace_out(workspace: Workspace, role: str) -> dict[str, Any]:
     return {
-        "id": workspace.id, "name": workspace.name, "slug": workspace.slug,
-        "agency": workspace.agency, "time_zone": workspace.time_zone, "language": workspace.language,
-        "approval_policy": workspace.approval_policy, "crisis_mode": workspace.crisis_mode,
-        "color": workspace.color, "role": role,
+        "id": workspace.id,
+        "name": workspace.name,
+        "slug": workspace.slug,
+        "agency": workspace.agency,
+        "time_zone": workspace.time_zone,
+        "language": workspace.language,
+        "approval_policy": workspace.approval_policy,
+        "crisis_mode": workspace.crisis_mode,
+        "color": workspace.color,
+        "role": role,
     }
 
 

@@ -17,7 +17,10 @@ class UserLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         lang = getattr(user, "language", "") if user is not None and user.is_authenticated else ""
-        if lang and lang in dict(settings.LANGUAGES):
-            translation.activate(lang)
-            request.LANGUAGE_CODE = lang
-        return self.get_response(request)
+        if not (lang and lang in dict(settings.LANGUAGES)):
+            return self.get_response(request)
+        request.LANGUAGE_CODE = lang
+        # override, not activate: the thread goes back to its language after the response (a test
+        # client or a pooled thread must not keep the last user's language).
+        with translation.override(lang):
+            return self.get_response(request)

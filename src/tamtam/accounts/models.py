@@ -40,6 +40,9 @@ class Agency(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(unique=True)
     brand_color = models.CharField(_("brand colour"), max_length=7, default="#3b5bdb")
+    # Report branding: the logo and a second colour for headings and charts.
+    logo = models.FileField(_("logo"), upload_to="branding/", blank=True)
+    accent_color = models.CharField(_("accent colour"), max_length=7, default="#f08c00")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tamtam.channels.models import Channel
 from tamtam.channels.services import SandboxDials, flavor_choices, flavor_of
+from tamtam.networks.base import ConnectField, setting_choices
 
 
 class ChannelIdentityForm(forms.Form):
@@ -25,6 +27,43 @@ class ChannelIdentityForm(forms.Form):
         min_value=1,
         help_text=_("Empty: the network's own cap."),
     )
+
+
+class NetworkSettingsForm(ChannelIdentityForm):
+    """A real account's edit form: its identity, plus the settings its connector declares
+    (`Connector.setting_fields`: Reddit's subreddit, Pinterest's board, YouTube's privacy…)."""
+
+    def __init__(
+        self, setting_fields: Sequence[ConnectField], options: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.setting_names = [f.name for f in setting_fields]
+        for spec in setting_fields:
+            current = options.get(spec.name)
+            if isinstance(current, list):
+                current = ", ".join(str(v) for v in current)
+            field: forms.Field
+            if spec.kind == "choice":
+                choices: list[tuple[str, Any]] = list(setting_choices(spec, options))
+                if not spec.required:
+                    choices = [("", _("The network's default"))] + [c for c in choices if c[0]]
+                field = forms.ChoiceField(
+                    label=spec.label, required=spec.required, help_text=spec.help_text, choices=choices
+                )
+            else:
+                attrs = {"placeholder": spec.placeholder} if spec.placeholder else {}
+                field = forms.CharField(
+                    label=spec.label,
+                    required=spec.required,
+                    help_text=spec.help_text,
+                    max_length=500,
+                    widget=forms.TextInput(attrs=attrs),
+                )
+            field.initial = "" if current is None else str(current)
+            self.fields[spec.name] = field
+
+    def settings(self) -> dict[str, str]:
+        return {name: str(self.cleaned_data.get(name) or "") for name in self.setting_names}
 
 
 class SandboxForm(ChannelIdentityForm):
@@ -111,3 +150,30 @@ class SandboxForm(ChannelIdentityForm):
             idempotent=data["idempotent"],
             seed=data["seed"],
         )
+
+
+class NetworkConnectForm(forms.Form):
+    """The connect form a network declares (`Connector.connect_fields`): one generic form for them all.
+    Secret fields render as password inputs and are never sent back to the browser."""
+
+    def __init__(self, fields: Sequence[ConnectField], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for spec in fields:
+            attrs = {"autocomplete": "off"} if spec.secret else {}
+            if spec.placeholder:
+                attrs["placeholder"] = spec.placeholder
+            widget: forms.Widget
+            if spec.secret or spec.kind == "password":
+                widget = forms.PasswordInput(attrs=attrs, render_value=False)
+            elif spec.kind == "url":
+                widget = forms.URLInput(attrs=attrs)
+            else:
+                widget = forms.TextInput(attrs=attrs)
+            self.fields[spec.name] = forms.CharField(
+                label=spec.label,
+                required=spec.required,
+                help_text=spec.help_text,
+                widget=widget,
+                max_length=2000,
+                strip=True,
+            )

@@ -37,12 +37,25 @@ class Channel(models.Model):
         _("daily publishing cap"), null=True, blank=True, help_text=_("Empty: the network's own cap.")
     )
     color = models.CharField(max_length=7, blank=True)
+    # Token lifetimes, mirrored from the (encrypted) credentials so they can be queried unencrypted:
+    # when the access token dies, and when a person must reconnect (the refresh token's death, or the
+    # access token's when there is no refresh token: LinkedIn's 60 days).
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    reconnect_by = models.DateTimeField(null=True, blank=True)
+    # The token-refresh work (channels/tasks.py): due instant, lease, attempts since the last success.
+    refresh_due_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    refresh_attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["workspace", "name"]
-        indexes = [models.Index(fields=["workspace", "network"])]
+        indexes = [
+            models.Index(fields=["workspace", "network"]),
+            models.Index(fields=["refresh_due_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.network})"
@@ -57,3 +70,37 @@ class Channel(models.Model):
         """Requires a saved channel: the ciphertext is bound to the primary key."""
         assert self.pk is not None, "save the channel before storing credentials"
         self.credentials_encrypted = crypto.encrypt_json(value, self._aad()) if value else ""
+
+
+class OAuthApp(models.Model):
+    """A client registered by tamtam itself on a per-instance network (Mastodon's `POST /api/v1/apps`),
+    kept per instance and redirect URL so every account of that instance shares it."""
+
+    network = models.CharField(max_length=30)
+    instance = models.CharField(max_length=300)  # "https://mastodon.social", no trailing slash
+    redirect_uri = models.CharField(max_length=500)
+    scopes = models.CharField(max_length=300)
+    client_id = models.CharField(max_length=300)
+    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "instance", "redirect_uri", "scopes"], name="oauthapp_unique_per_instance"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network} app on {self.instance}"
+
+    def _aad(self) -> bytes:
+        return f"oauthapp:{self.network}:{self.instance}".encode()
+
+    def get_secret(self) -> str:
+        if not self.client_secret_encrypted:
+            return ""
+        return str(crypto.decrypt_json(self.client_secret_encrypted, self._aad()).get("secret", ""))
+
+    def set_secret(self, secret: str) -> None:
+        self.client_secret_encrypted = crypto.encrypt_json({"secret": secret}, self._aad()) if secret else ""

@@ -16,3 +16,28 @@ class ChannelOut(Schema):
     status_message: str
     daily_cap: int | None
     color: str
+
+
+class ConnectFieldOut(Schema):
+    name: str
+    label: str
+    kind: str
+    required: bool
+    secret: bool
+    help_text: str
+
+
+class NetworkOut(Schema):
+    network: str
+    label: str
+    # "oauth" and "instance" connect in a browser (the network's sign-in page); "form" through the API too.
+    method: str
+    configured: bool
+    missing: str
+    fields: list[ConnectFieldOut]
+
+
+class ConnectIn(Schema):
+    """The network's connect form fields (see GET …/networks), e.g. {"bot_token": "…", "chat": "@news"}."""
+
+    values: dict[str, str]

@@ -1,5 +1,6 @@
-"""Channel operations: connect (sandbox accounts today, real networks as their connectors land), edit the
-dials, disconnect, reconnect. Every change is audited; credentials are stored encrypted and never returned.
+"""Channel operations: connect sandbox accounts (real networks: channels/connecting.py), edit the
+dials, disconnect (revoking at the network), reconnect. Every change is audited; credentials are stored
+encrypted and never returned.
 """
 
 from __future__ import annotations
@@ -8,13 +9,18 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import httpx
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tamtam.accounts.models import Workspace
 from tamtam.accounts.services import audit
+from tamtam.channels import tokens
 from tamtam.channels.models import Channel, ChannelStatus
+from tamtam.lib import crypto
 from tamtam.lib.errors import InvalidInput
+from tamtam.networks import oauth, registry
+from tamtam.networks.base import Connector, ConnectorError
 from tamtam.networks.limits import NETWORK_LABELS, label_for
 
 SANDBOX = "sandbox"
@@ -141,10 +147,13 @@ def update_channel(
     daily_cap: int | None,
     flavor: str | None = None,
     dials: SandboxDials | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Channel:
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     channel.name, channel.handle = _clean_identity(name, handle)
     channel.daily_cap = _check_cap(daily_cap)
+    if settings is not None and channel.network != SANDBOX:
+        channel.options = {**(channel.options or {}), **_clean_settings(channel, settings)}
     if channel.network == SANDBOX:
         options = dict(channel.options)
         if flavor is not None:
@@ -168,15 +177,77 @@ def update_channel(
     return channel
 
 
-@transaction.atomic
+def shares_grant(channel: Channel) -> bool:
+    """True when another connected channel uses the same access token (the Pages or organisations one
+    sign-in reaches): revoking it would cut those channels off too, so disconnecting only forgets."""
+    token = str(channel.get_credentials().get("access_token") or "")
+    if not token:
+        return False
+    others = (
+        Channel.objects.filter(network=channel.network)
+        .exclude(pk=channel.pk)
+        .exclude(status=ChannelStatus.DISCONNECTED)
+        .exclude(credentials_encrypted="")
+    )
+    for other in others:
+        try:
+            if str(other.get_credentials().get("access_token") or "") == token:
+                return True
+        except crypto.DecryptionError:
+            continue
+    return False
+
+
+def _clean_settings(channel: Channel, values: dict[str, str]) -> dict[str, Any]:
+    """The connector's own check of its settings; a refusal names the field it concerns."""
+    cls = registry.get(channel.network)
+    try:
+        return cls.clean_settings(values, dict(channel.options or {}))
+    except ConnectorError as exc:
+        field = next((f.name for f in cls.setting_fields if f"{f.name}:" in exc.message), "")
+        raise InvalidInput(field, exc.message) from exc
+
+
+def revoke_at_network(channel: Channel) -> bool:
+    """Best effort: revoke the channel's token at the network (its connector's `revoke()`, or the
+    OAuth spec's revoke URL). False when nothing was revoked; never raises: a disconnect must succeed
+    even when the network is down or already forgot the token."""
+    if channel.network == SANDBOX or not channel.credentials_encrypted:
+        return False
+    try:
+        if shares_grant(channel):
+            return False
+        cls = registry.get(channel.network)
+        connector = cls(tokens.context_for(channel))
+        if type(connector).revoke is not Connector.revoke:
+            connector.revoke()
+            return True
+        spec = tokens.spec_for(channel.network)
+        if spec is None or not spec.revoke_url:
+            return False
+        credentials = channel.get_credentials()
+        if spec.per_instance:
+            token_url, client = tokens.instance_client(spec, channel.options)
+            instance = token_url[: -len(spec.token_url)]
+            return oauth.revoke_token(spec, credentials, revoke_url=instance + spec.revoke_url, client=client)
+        return oauth.revoke_token(spec, credentials)
+    except (ConnectorError, KeyError, httpx.HTTPError, crypto.DecryptionError):
+        return False
+
+
 def disconnect(channel: Channel, actor: Any) -> Channel:
-    """Stop publishing to the account and forget its credentials (scheduled posts will need a reconnect)."""
-    channel = Channel.objects.select_for_update().get(pk=channel.pk)
-    channel.status = ChannelStatus.DISCONNECTED
-    channel.status_message = ""
-    channel.set_credentials({})
-    channel.save(update_fields=["status", "status_message", "credentials_encrypted", "updated_at"])
-    audit(channel.workspace, actor, "channel.disconnected", channel, summary=channel.name)
+    """Revoke the token at the network where possible, then stop publishing to the account and
+    forget its credentials (scheduled posts will need a reconnect)."""
+    revoked = revoke_at_network(channel)  # a network call: outside the transaction
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel.pk)
+        channel.status = ChannelStatus.DISCONNECTED
+        channel.status_message = ""
+        tokens.store_credentials(channel, {})
+        channel.save(update_fields=["status", "status_message", *tokens.TOKEN_FIELDS])
+        audit(
+            channel.workspace, actor, "channel.disconnected", channel, summary=channel.name, revoked=revoked
+        )
     return channel
 
 

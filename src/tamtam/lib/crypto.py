@@ -17,7 +17,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
+from tamtam.ops.logs import remember_secret
+
 PREFIX = "v1:"
+# In an encrypted JSON object, the values of these keys are secrets: the log scrubber learns them so
+# that they are redacted wherever they would be logged (ids and handles beside them stay readable).
+_SECRET_KEY_PARTS = ("token", "secret", "password", "key", "jwt", "session", "verifier", "code", "cookie")
 
 
 class DecryptionError(Exception):
@@ -28,7 +33,26 @@ def _key() -> bytes:
     return hashlib.sha256(settings.ENCRYPTION_KEY.encode("utf-8")).digest()
 
 
+def _remember(plaintext: bytes) -> None:
+    try:
+        text = plaintext.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    try:
+        value = json.loads(text)
+    except ValueError:
+        remember_secret(text)  # a bare secret: a webhook URL, a signing secret
+        return
+    if not isinstance(value, dict):
+        remember_secret(text if isinstance(value, str) else None)
+        return
+    for key, item in value.items():
+        if isinstance(item, str) and any(part in key.lower() for part in _SECRET_KEY_PARTS):
+            remember_secret(item)
+
+
 def encrypt(plaintext: bytes, associated_data: bytes = b"") -> str:
+    _remember(plaintext)
     nonce = os.urandom(12)
     ciphertext = AESGCM(_key()).encrypt(nonce, plaintext, associated_data or None)
     return PREFIX + base64.urlsafe_b64encode(nonce + ciphertext).decode("ascii")
@@ -39,9 +63,11 @@ def decrypt(token: str, associated_data: bytes = b"") -> bytes:
         raise DecryptionError("unknown secret format")
     raw = base64.urlsafe_b64decode(token[len(PREFIX) :].encode("ascii"))
     try:
-        return AESGCM(_key()).decrypt(raw[:12], raw[12:], associated_data or None)
+        plaintext = AESGCM(_key()).decrypt(raw[:12], raw[12:], associated_data or None)
     except InvalidTag:
         raise DecryptionError("secret cannot be decrypted with the current key") from None
+    _remember(plaintext)
+    return plaintext
 
 
 def encrypt_json(value: dict[str, Any], associated_data: bytes = b"") -> str:

@@ -42,7 +42,12 @@ def _is_web_url(url: str) -> bool:
 
 
 def add_utm(
-    url: str, source: str, medium: str, campaign: str, content: str = "", term: str = "",
+    url: str,
+    source: str,
+    medium: str,
+    campaign: str,
+    content: str = "",
+    term: str = "",
 ) -> str:
     """`url` with the given UTM parameters added where the URL does not set them already.
 
@@ -89,7 +94,7 @@ def apply_utm_to_text(text: str, params: Mapping[str, str], *, domains: Iterable
     out: list[str] = []
     position = 0
     for span in find_urls(text):
-        out.append(text[position:span.start])
+        out.append(text[position : span.start])
         url = span.text
         if wanted is None or any(_host(url) == d or _host(url).endswith("." + d) for d in wanted):
             url = add_utm(url, **values)

@@ -22,8 +22,17 @@ from typing import Literal
 from tamtam.networks.base import Limits
 
 __all__ = [
-    "GB", "GIB", "MB", "MIB", "NETWORK_KEYS", "NETWORK_LABELS",
-    "ExtraRules", "all_limits", "label_for", "limits_for", "rules_for",
+    "GB",
+    "GIB",
+    "MB",
+    "MIB",
+    "NETWORK_KEYS",
+    "NETWORK_LABELS",
+    "ExtraRules",
+    "all_limits",
+    "label_for",
+    "limits_for",
+    "rules_for",
 ]
 
 # Display names, as each network writes its own name.

@@ -32,8 +32,16 @@ from spellchecker import SpellChecker
 from tamtam.nlp.text import fold_accents, normalize_apostrophes
 from tamtam.nlp.wordlists import SOCIAL_WORDS
 
-__all__ = ["SUPPORTED_LANGUAGES", "Misspelling", "check", "is_known", "normalize_lang", "suggest", "supports",
-           "warm_up"]
+__all__ = [
+    "SUPPORTED_LANGUAGES",
+    "Misspelling",
+    "check",
+    "is_known",
+    "normalize_lang",
+    "suggest",
+    "supports",
+    "warm_up",
+]
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr")
 MAX_SUGGESTIONS = 5
@@ -231,8 +239,26 @@ _DIGIT_OR_UNDERSCORE = regex.compile(r"[\p{N}_]")
 _HYPHENS = regex.compile(r"[\-\u2010\u2011]")
 
 # French elided articles, pronouns and conjunctions: "l'", "qu'", "jusqu'"…
-_ELISIONS_FR = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "ç", "qu", "jusqu", "lorsqu", "puisqu",
-                          "quoiqu", "presqu", "quelqu"})
+_ELISIONS_FR = frozenset(
+    {
+        "l",
+        "d",
+        "j",
+        "m",
+        "n",
+        "s",
+        "t",
+        "c",
+        "ç",
+        "qu",
+        "jusqu",
+        "lorsqu",
+        "puisqu",
+        "quoiqu",
+        "presqu",
+        "quelqu",
+    }
+)
 # English clitics checked by stripping them: "we're" → "we"; "brand's" → "brand".
 _CLITICS_EN = ("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")
 
@@ -253,7 +279,7 @@ class _Checker:
         previous_end: int | None = None
         for m in _SCANNER.finditer(self.text):
             if m.lastgroup == "word":
-                gap = self.text[previous_end:m.start()] if previous_end is not None else ""
+                gap = self.text[previous_end : m.start()] if previous_end is not None else ""
                 starts_sentence = previous_end is None or _SENTENCE_END.search(gap) is not None
                 self.token(m.group(), m.start(), starts_sentence)
             previous_end = m.end()
@@ -270,7 +296,7 @@ class _Checker:
             head = word.partition("'")[0]
             if self.lang == "fr" and head.lower() in _ELISIONS_FR:
                 # The elided word after the apostrophe is never at a sentence start: "L'Oréal" is a name.
-                self.token(raw[len(head) + 1:], start + len(head) + 1, False)
+                self.token(raw[len(head) + 1 :], start + len(head) + 1, False)
                 return
             if self.lang == "en" and self.english_clitic(word, starts_sentence):
                 return

@@ -222,7 +222,7 @@ def replace_spans(text: str, spans: list[Span], replacement: str | list[str]) ->
     out: list[str] = []
     pos = 0
     for i, span in enumerate(spans):
-        out.append(text[pos:span.start])
+        out.append(text[pos : span.start])
         out.append(replacement if isinstance(replacement, str) else replacement[i])
         pos = span.end
     out.append(text[pos:])

@@ -62,8 +62,11 @@ def _get_post(ws: int, post_id: int) -> Post:
 
 
 def _get_target(ws: int, target_id: int) -> PostTarget:
-    target = PostTarget.objects.select_related("channel", "post", "workspace").filter(
-        workspace_id=ws, pk=target_id).first()
+    target = (
+        PostTarget.objects.select_related("channel", "post", "workspace")
+        .filter(workspace_id=ws, pk=target_id)
+        .first()
+    )
     if target is None:
         raise Http404
     return target
@@ -102,8 +105,9 @@ def list_posts(request: HttpRequest, ws: PathId, filters: Query[PostFilters]) ->
     if filters.end is not None:
         posts = posts.filter(scheduled_at__lt=filters.end)
     if filters.state is not None:
-        posts = posts.filter(pk__in=PostTarget.objects.filter(workspace_id=ws, state=filters.state)
-                             .values("post_id"))
+        posts = posts.filter(
+            pk__in=PostTarget.objects.filter(workspace_id=ws, state=filters.state).values("post_id")
+        )
     if filters.channel is not None:
         if not Channel.objects.filter(workspace_id=ws, pk=filters.channel).exists():
             raise InvalidInput("channel", _("unknown channel in this workspace"))
@@ -113,12 +117,17 @@ def list_posts(request: HttpRequest, ws: PathId, filters: Query[PostFilters]) ->
     if can(member.role, Cap.VIEW_CALENDAR):
         count, items = posts.count(), list(posts[page])
     else:
-        waiting = posts.filter(pk__in=PostTarget.objects.filter(workspace_id=ws, state=S.IN_REVIEW)
-                               .values("post_id"))
+        waiting = posts.filter(
+            pk__in=PostTarget.objects.filter(workspace_id=ws, state=S.IN_REVIEW).values("post_id")
+        )
         mine = [p for p in waiting if services.pending_step(p) == ApprovalStep.CLIENT]
         count, items = len(mine), mine[page]
-    return {"items": [schemas.post_out(p) for p in items], "count": count,
-            "limit": filters.limit, "offset": filters.offset}
+    return {
+        "items": [schemas.post_out(p) for p in items],
+        "count": count,
+        "limit": filters.limit,
+        "offset": filters.offset,
+    }
 
 
 def _act(post: Post, actor: Any, payload: PostCreateIn, action: str) -> None:
@@ -155,8 +164,9 @@ def create_post(request: HttpRequest, ws: PathId, payload: PostCreateIn) -> tupl
         check(member, Cap.SCHEDULE)
     # One transaction: a post whose scheduling fails (time in the past, full day) is not left behind.
     with transaction.atomic():
-        post = services.create_post(member.workspace, request.user, schemas.to_input(payload),
-                                    source=PostSource.API)
+        post = services.create_post(
+            member.workspace, request.user, schemas.to_input(payload), source=PostSource.API
+        )
         _act(post, request.user, payload, action)
     return 201, _detail(ws, post.pk)
 
@@ -169,8 +179,9 @@ def get_post(request: HttpRequest, ws: PathId, post_id: PathId) -> dict[str, Any
     return schemas.post_out(post, detail=True)
 
 
-@router.patch("/workspaces/{ws}/posts/{post_id}", response={200: PostDetailOut, **COMMON},
-              summary="Edit a post")
+@router.patch(
+    "/workspaces/{ws}/posts/{post_id}", response={200: PostDetailOut, **COMMON}, summary="Edit a post"
+)
 def update_post(request: HttpRequest, ws: PathId, post_id: PathId, payload: PostPatchIn) -> dict[str, Any]:
     member_for(request, ws, Cap.COMPOSE)
     post = _get_post(ws, post_id)
@@ -185,16 +196,22 @@ def delete_post(request: HttpRequest, ws: PathId, post_id: PathId) -> tuple[int,
     return 204, None
 
 
-@router.post("/workspaces/{ws}/posts/{post_id}/submit", response={200: PostDetailOut, **COMMON},
-             summary="Send for review")
+@router.post(
+    "/workspaces/{ws}/posts/{post_id}/submit",
+    response={200: PostDetailOut, **COMMON},
+    summary="Send for review",
+)
 def submit_post(request: HttpRequest, ws: PathId, post_id: PathId) -> dict[str, Any]:
     member_for(request, ws, Cap.COMPOSE)
     services.submit(_get_post(ws, post_id), request.user)
     return _detail(ws, post_id)
 
 
-@router.post("/workspaces/{ws}/posts/{post_id}/approve", response={200: PostDetailOut, **COMMON},
-             summary="Approve (the manager's or the client's step)")
+@router.post(
+    "/workspaces/{ws}/posts/{post_id}/approve",
+    response={200: PostDetailOut, **COMMON},
+    summary="Approve (the manager's or the client's step)",
+)
 def approve_post(
     request: HttpRequest, ws: PathId, post_id: PathId, payload: Body[ApproveIn | None] = None
 ) -> dict[str, Any]:
@@ -205,10 +222,14 @@ def approve_post(
     return _detail(ws, post_id)
 
 
-@router.post("/workspaces/{ws}/posts/{post_id}/request-changes", response={200: PostDetailOut, **COMMON},
-             summary="Request changes, with a comment")
-def request_changes(request: HttpRequest, ws: PathId, post_id: PathId,
-                    payload: RequestChangesIn) -> dict[str, Any]:
+@router.post(
+    "/workspaces/{ws}/posts/{post_id}/request-changes",
+    response={200: PostDetailOut, **COMMON},
+    summary="Request changes, with a comment",
+)
+def request_changes(
+    request: HttpRequest, ws: PathId, post_id: PathId, payload: RequestChangesIn
+) -> dict[str, Any]:
     member = member_for(request, ws, Cap.APPROVE, Cap.CLIENT_REVIEW)
     post = _get_post(ws, post_id)
     _visible(member, post)
@@ -216,16 +237,22 @@ def request_changes(request: HttpRequest, ws: PathId, post_id: PathId,
     return _detail(ws, post_id)
 
 
-@router.post("/workspaces/{ws}/posts/{post_id}/schedule", response={200: PostDetailOut, **COMMON},
-             summary="Schedule (publishing still waits for the approvals)")
+@router.post(
+    "/workspaces/{ws}/posts/{post_id}/schedule",
+    response={200: PostDetailOut, **COMMON},
+    summary="Schedule (publishing still waits for the approvals)",
+)
 def schedule_post(request: HttpRequest, ws: PathId, post_id: PathId, payload: ScheduleIn) -> dict[str, Any]:
     member_for(request, ws, Cap.SCHEDULE)
     services.schedule(_get_post(ws, post_id), request.user, payload.scheduled_at)
     return _detail(ws, post_id)
 
 
-@router.get("/workspaces/{ws}/posts/{post_id}/attempts", response={200: list[AttemptOut], **COMMON},
-            summary="Publish attempts (the ledger)")
+@router.get(
+    "/workspaces/{ws}/posts/{post_id}/attempts",
+    response={200: list[AttemptOut], **COMMON},
+    summary="Publish attempts (the ledger)",
+)
 def list_attempts(request: HttpRequest, ws: PathId, post_id: PathId) -> list[dict[str, Any]]:
     member_for(request, ws, Cap.VIEW_CALENDAR)
     post = _get_post(ws, post_id)
@@ -236,8 +263,11 @@ def list_attempts(request: HttpRequest, ws: PathId, post_id: PathId) -> list[dic
 # --- targets (one post on one channel) ------------------------------------------------------------
 
 
-@router.post("/workspaces/{ws}/targets/{target_id}/reschedule", response={200: TargetOut, **COMMON},
-             summary="Move one post on one channel")
+@router.post(
+    "/workspaces/{ws}/targets/{target_id}/reschedule",
+    response={200: TargetOut, **COMMON},
+    summary="Move one post on one channel",
+)
 def reschedule_target(
     request: HttpRequest, ws: PathId, target_id: PathId, payload: ScheduleIn
 ) -> dict[str, Any]:
@@ -246,8 +276,11 @@ def reschedule_target(
     return schemas.target_out(_get_target(ws, target.pk), member.workspace)
 
 
-@router.post("/workspaces/{ws}/targets/{target_id}/retry", response={200: TargetOut, **COMMON},
-             summary="Retry a failed, paused or blocked target")
+@router.post(
+    "/workspaces/{ws}/targets/{target_id}/retry",
+    response={200: TargetOut, **COMMON},
+    summary="Retry a failed, paused or blocked target",
+)
 def retry_target(request: HttpRequest, ws: PathId, target_id: PathId) -> dict[str, Any]:
     member = member_for(request, ws, Cap.RETRY)
     target = services.retry_target(_get_target(ws, target_id), request.user)
@@ -257,8 +290,11 @@ def retry_target(request: HttpRequest, ws: PathId, target_id: PathId) -> dict[st
 # --- calendar -------------------------------------------------------------------------------------
 
 
-@router.get("/workspaces/{ws}/calendar", response={200: list[CalendarEntryOut], **COMMON},
-            summary="Targets planned in a range, in UTC and local time")
+@router.get(
+    "/workspaces/{ws}/calendar",
+    response={200: list[CalendarEntryOut], **COMMON},
+    summary="Targets planned in a range, in UTC and local time",
+)
 def calendar(request: HttpRequest, ws: PathId, filters: Query[CalendarFilters]) -> list[dict[str, Any]]:
     member = member_for(request, ws, Cap.VIEW_CALENDAR)
     _range(filters.start, filters.end)

@@ -86,11 +86,26 @@ def _max_chars(limits: Limits, rules: ExtraRules, has_media: bool) -> int:
 # --- media helpers -----------------------------------------------------------------------------------
 
 _SHORT_TYPES = {
-    "image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP", "image/heic": "HEIC",
-    "image/heif": "HEIF", "image/avif": "AVIF", "image/bmp": "BMP", "image/tiff": "TIFF",
-    "video/mp4": "MP4", "video/quicktime": "MOV", "video/webm": "WebM", "video/x-m4v": "M4V",
-    "video/x-msvideo": "AVI", "video/x-ms-wmv": "WMV", "video/mpeg": "MPEG", "video/x-flv": "FLV",
-    "video/3gpp": "3GP", "video/mp2t": "MPEG-TS", "video/x-matroska": "MKV",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "image/heic": "HEIC",
+    "image/heif": "HEIF",
+    "image/avif": "AVIF",
+    "image/bmp": "BMP",
+    "image/tiff": "TIFF",
+    "video/mp4": "MP4",
+    "video/quicktime": "MOV",
+    "video/webm": "WebM",
+    "video/x-m4v": "M4V",
+    "video/x-msvideo": "AVI",
+    "video/x-ms-wmv": "WMV",
+    "video/mpeg": "MPEG",
+    "video/x-flv": "FLV",
+    "video/3gpp": "3GP",
+    "video/mp2t": "MPEG-TS",
+    "video/x-matroska": "MKV",
 }
 
 
@@ -138,8 +153,15 @@ class _Checks:
         self.problems: list[Problem] = []
 
     def add(
-        self, field: str, code: str, message: str, severity: Severity = "error", *,
-        start: int | None = None, end: int | None = None, suggestions: tuple[str, ...] = (),
+        self,
+        field: str,
+        code: str,
+        message: str,
+        severity: Severity = "error",
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        suggestions: tuple[str, ...] = (),
     ) -> None:
         self.problems.append(Problem(field, code, message, severity, start, end, suggestions))
 
@@ -148,12 +170,19 @@ class _Checks:
             if not media and not link:
                 self.add("text", "empty", _("The post is empty: write some text or attach a file."))
             elif self.rules.text_required:
-                self.add("text", "text_required", _("%(network)s needs text for this post.") % {
-                    "network": self.network})
+                self.add(
+                    "text",
+                    "text_required",
+                    _("%(network)s needs text for this post.") % {"network": self.network},
+                )
         refused = sorted({c for c in text if c in self.rules.forbidden_chars})
         if refused:
-            self.add("text", "forbidden_chars", _("%(network)s refuses these characters: %(chars)s.") % {
-                "network": self.network, "chars": " ".join(refused)})
+            self.add(
+                "text",
+                "forbidden_chars",
+                _("%(network)s refuses these characters: %(chars)s.")
+                % {"network": self.network, "chars": " ".join(refused)},
+            )
         self.length(text, link, bool(media))
         self.entities(text, link)
 
@@ -165,14 +194,25 @@ class _Checks:
             return
         values = {"used": used, "max": maximum, "network": self.network, "link": self.limits.link_counts_as}
         if self.limits.unit == "bytes":
-            message = _("Text is %(used)d bytes; %(network)s allows %(max)d (accented letters and emoji "
-                        "take several bytes).") % values
+            message = (
+                _(
+                    "Text is %(used)d bytes; %(network)s allows %(max)d (accented letters and emoji "
+                    "take several bytes)."
+                )
+                % values
+            )
         elif has_media and maximum < self.limits.max_chars:
-            message = _("Text is %(used)d characters; %(network)s allows %(max)d in a caption when media "
-                        "is attached.") % values
+            message = (
+                _(
+                    "Text is %(used)d characters; %(network)s allows %(max)d in a caption when media "
+                    "is attached."
+                )
+                % values
+            )
         elif self.limits.link_counts_as is not None:
-            message = _("Text is %(used)d characters; %(network)s allows %(max)d "
-                        "(links count %(link)d).") % values
+            message = (
+                _("Text is %(used)d characters; %(network)s allows %(max)d (links count %(link)d).") % values
+            )
         else:
             message = _("Text is %(used)d characters; %(network)s allows %(max)d.") % values
         if published != text:
@@ -183,30 +223,52 @@ class _Checks:
         rules, values = self.rules, {"network": self.network}
         tags = find_hashtags(text)
         if rules.max_hashtags is not None and len(tags) > rules.max_hashtags:
-            self.add(field, "too_many_hashtags", _("%(count)d hashtags; %(network)s allows %(max)d.") % {
-                **values, "count": len(tags), "max": rules.max_hashtags})
+            self.add(
+                field,
+                "too_many_hashtags",
+                _("%(count)d hashtags; %(network)s allows %(max)d.")
+                % {**values, "count": len(tags), "max": rules.max_hashtags},
+            )
         elif rules.soft_max_hashtags is not None and len(tags) > rules.soft_max_hashtags:
             extra = len(tags) - rules.soft_max_hashtags
-            self.add(field, "extra_hashtags", ngettext(
-                "%(network)s makes only the first hashtag a topic; the other one stays plain text.",
-                "%(network)s makes only the first hashtag a topic; the other %(count)d stay plain text.",
-                extra) % {**values, "count": extra}, "warning")
+            self.add(
+                field,
+                "extra_hashtags",
+                ngettext(
+                    "%(network)s makes only the first hashtag a topic; the other one stays plain text.",
+                    "%(network)s makes only the first hashtag a topic; the other %(count)d stay plain text.",
+                    extra,
+                )
+                % {**values, "count": extra},
+                "warning",
+            )
         mentions = find_mentions(text)
         if rules.max_mentions is not None and len(mentions) > rules.max_mentions:
-            self.add(field, "too_many_mentions", _("%(count)d mentions; %(network)s allows %(max)d.") % {
-                **values, "count": len(mentions), "max": rules.max_mentions})
+            self.add(
+                field,
+                "too_many_mentions",
+                _("%(count)d mentions; %(network)s allows %(max)d.")
+                % {**values, "count": len(mentions), "max": rules.max_mentions},
+            )
         if field != "text":
             return
         urls = {u.text.lower().rstrip("/") for u in find_urls(text) + find_bare_domains(text)}
         if link:
             urls.add(link.lower().rstrip("/"))
         if rules.max_links is not None and len(urls) > rules.max_links:
-            self.add(field, "too_many_links", _("%(count)d different links; %(network)s allows %(max)d.") % {
-                **values, "count": len(urls), "max": rules.max_links})
+            self.add(
+                field,
+                "too_many_links",
+                _("%(count)d different links; %(network)s allows %(max)d.")
+                % {**values, "count": len(urls), "max": rules.max_links},
+            )
         if rules.link_placement == "none" and urls:
-            self.add("link" if link else field, "link_not_clickable",
-                     _("Links are not clickable on %(network)s; readers will have to copy them.") % values,
-                     "warning")
+            self.add(
+                "link" if link else field,
+                "link_not_clickable",
+                _("Links are not clickable on %(network)s; readers will have to copy them.") % values,
+                "warning",
+            )
 
     def link(self, link: str) -> None:
         parts = urlsplit(link.strip())
@@ -223,8 +285,12 @@ class _Checks:
             kinds.append(kind)
             field, name = f"media[{index}]", _name(item, index)
             if content_type not in accepted_types:
-                self.add(field, "media_type", _("%(name)s: %(network)s accepts %(accepted)s only.") % {
-                    **values, "name": name, "accepted": _accepted(accepted_types) or _("no files")})
+                self.add(
+                    field,
+                    "media_type",
+                    _("%(name)s: %(network)s accepts %(accepted)s only.")
+                    % {**values, "name": name, "accepted": _accepted(accepted_types) or _("no files")},
+                )
                 continue
             if kind == "gif" and rules.max_gif_bytes is not None:
                 maximum = rules.max_gif_bytes
@@ -233,27 +299,47 @@ class _Checks:
             else:
                 maximum = media_rules.max_image_bytes
             if item.size > maximum:
-                self.add(field, "media_too_large", _("%(name)s is %(size)s; %(network)s allows %(max)s.") % {
-                    **values, "name": name, "size": _human_size(item.size), "max": _human_size(maximum)})
+                self.add(
+                    field,
+                    "media_too_large",
+                    _("%(name)s is %(size)s; %(network)s allows %(max)s.")
+                    % {**values, "name": name, "size": _human_size(item.size), "max": _human_size(maximum)},
+                )
         videos = kinds.count("video")
         images = kinds.count("image") + kinds.count("gif")
         if len(media) > media_rules.max_count:
-            self.add("media", "too_many_media", _("%(count)d files attached; %(network)s allows %(max)d.") % {
-                **values, "count": len(media), "max": media_rules.max_count})
+            self.add(
+                "media",
+                "too_many_media",
+                _("%(count)d files attached; %(network)s allows %(max)d.")
+                % {**values, "count": len(media), "max": media_rules.max_count},
+            )
         if videos > rules.max_videos:
-            self.add("media", "too_many_videos", ngettext(
-                "%(network)s allows one video per post.", "%(network)s allows %(max)d videos per post.",
-                rules.max_videos) % {**values, "max": rules.max_videos})
+            self.add(
+                "media",
+                "too_many_videos",
+                ngettext(
+                    "%(network)s allows one video per post.",
+                    "%(network)s allows %(max)d videos per post.",
+                    rules.max_videos,
+                )
+                % {**values, "max": rules.max_videos},
+            )
         if videos and images and not media_rules.mix_images_and_video:
-            self.add("media", "mixed_media",
-                     _("%(network)s cannot mix images and videos in one post.") % values)
+            self.add(
+                "media", "mixed_media", _("%(network)s cannot mix images and videos in one post.") % values
+            )
         if rules.gif_alone and "gif" in kinds and len(media) > 1:
-            self.add("media", "gif_not_alone",
-                     _("On %(network)s an animated GIF must be the only file.") % values)
+            self.add(
+                "media", "gif_not_alone", _("On %(network)s an animated GIF must be the only file.") % values
+            )
         total = sum(m.size for m in media)
         if rules.max_total_bytes is not None and total > rules.max_total_bytes:
             message = _("Files total %(size)s; %(network)s allows %(max)s.") % {
-                **values, "size": _human_size(total), "max": _human_size(rules.max_total_bytes)}
+                **values,
+                "size": _human_size(total),
+                "max": _human_size(rules.max_total_bytes),
+            }
             self.add("media", "media_total_too_large", message)
         self.required_media(kinds)
 
@@ -267,23 +353,39 @@ class _Checks:
     def first_comment(self, comment: str) -> None:
         values = {"network": self.network}
         if self.limits.first_comment_max_chars is None:
-            self.add("first_comment", "first_comment_unsupported",
-                     _("%(network)s does not support a first comment.") % values)
+            self.add(
+                "first_comment",
+                "first_comment_unsupported",
+                _("%(network)s does not support a first comment.") % values,
+            )
             return
         used = self.limits.count(comment)
         if used > self.limits.first_comment_max_chars:
-            self.add("first_comment", "first_comment_too_long",
-                     _("First comment is %(used)d characters; %(network)s allows %(max)d.") % {
-                         **values, "used": used, "max": self.limits.first_comment_max_chars})
+            self.add(
+                "first_comment",
+                "first_comment_too_long",
+                _("First comment is %(used)d characters; %(network)s allows %(max)d.")
+                % {**values, "used": used, "max": self.limits.first_comment_max_chars},
+            )
         self.entities(comment, "", field="first_comment")
 
     def spelling(self, field: str, text: str, lang: str, extra_words: Iterable[str]) -> None:
         for miss in spellcheck.check(text, lang, extra_words):
             values = {"word": miss.word, "suggestions": ", ".join(miss.suggestions)}
-            message = (_('"%(word)s" may be misspelled; suggestions: %(suggestions)s.') % values
-                       if miss.suggestions else _('"%(word)s" may be misspelled.') % values)
-            self.add(field, "spelling", message, "warning", start=miss.start, end=miss.end,
-                     suggestions=tuple(miss.suggestions))
+            message = (
+                _('"%(word)s" may be misspelled; suggestions: %(suggestions)s.') % values
+                if miss.suggestions
+                else _('"%(word)s" may be misspelled.') % values
+            )
+            self.add(
+                field,
+                "spelling",
+                message,
+                "warning",
+                start=miss.start,
+                end=miss.end,
+                suggestions=tuple(miss.suggestions),
+            )
 
 
 def check_variant(

@@ -51,15 +51,35 @@ COLUMNS = ("text", "channels", "time", "media_url", "campaign", "link", "first_c
 REQUIRED = ("text", "channels", "time")
 # Header names people actually write, in English and French, mapped to ours.
 ALIASES = {
-    "message": "text", "texte": "text", "contenu": "text", "content": "text",
-    "channel": "channels", "canal": "channels", "canaux": "channels", "réseaux": "channels",
-    "reseaux": "channels", "networks": "channels",
-    "date": "time", "heure": "time", "datetime": "time", "date_heure": "time", "scheduled_at": "time",
-    "when": "time", "quand": "time",
-    "media": "media_url", "média": "media_url", "image": "media_url", "image_url": "media_url",
-    "url_media": "media_url", "url_média": "media_url",
-    "campagne": "campaign", "lien": "link", "url": "link",
-    "premier_commentaire": "first_comment", "commentaire": "first_comment", "pilier": "pillar",
+    "message": "text",
+    "texte": "text",
+    "contenu": "text",
+    "content": "text",
+    "channel": "channels",
+    "canal": "channels",
+    "canaux": "channels",
+    "réseaux": "channels",
+    "reseaux": "channels",
+    "networks": "channels",
+    "date": "time",
+    "heure": "time",
+    "datetime": "time",
+    "date_heure": "time",
+    "scheduled_at": "time",
+    "when": "time",
+    "quand": "time",
+    "media": "media_url",
+    "média": "media_url",
+    "image": "media_url",
+    "image_url": "media_url",
+    "url_media": "media_url",
+    "url_média": "media_url",
+    "campagne": "campaign",
+    "lien": "link",
+    "url": "link",
+    "premier_commentaire": "first_comment",
+    "commentaire": "first_comment",
+    "pilier": "pillar",
 }
 DELIMITERS = (",", ";", "\t")
 CHUNK = 64 * 1024
@@ -158,8 +178,9 @@ def detect_encoding(stream: IO[bytes], notes: list[str]) -> str:
     if not head.replace(codecs.BOM_UTF8, b"").strip():
         raise FileError(_("The file is empty."))
     if head.startswith(b"PK\x03\x04"):
-        raise FileError(_("This is an Excel workbook, not a CSV file: save it as \"CSV UTF-8\" and "
-                          "import that."))
+        raise FileError(
+            _('This is an Excel workbook, not a CSV file: save it as "CSV UTF-8" and import that.')
+        )
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # Excel's "Unicode text" export
     if b"\x00" in head:
@@ -172,8 +193,12 @@ def detect_encoding(stream: IO[bytes], notes: list[str]) -> str:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         encoding = "cp1252"
-        notes.append(_("The file is not UTF-8; it was read as Windows-1252 (Excel's default). Check the "
-                       "accented letters, or export as \"CSV UTF-8\"."))
+        notes.append(
+            _(
+                "The file is not UTF-8; it was read as Windows-1252 (Excel's default). Check the "
+                'accented letters, or export as "CSV UTF-8".'
+            )
+        )
     stream.seek(start)
     return encoding
 
@@ -200,15 +225,18 @@ def _header(names: list[str], notes: list[str]) -> dict[str, int]:
     for index, name in enumerate(names):
         if name in COLUMNS:
             if name in columns:
-                raise FileError(_("The column \"%(name)s\" appears twice in the header.") % {"name": name})
+                raise FileError(_('The column "%(name)s" appears twice in the header.') % {"name": name})
             columns[name] = index
         elif name:
-            notes.append(_("The column \"%(name)s\" is not used.") % {"name": name})
+            notes.append(_('The column "%(name)s" is not used.') % {"name": name})
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise FileError(
-            _("Missing column(s): %(missing)s. The first line must be the header, e.g. "
-              "text,channels,time,media_url,campaign,link") % {"missing": ", ".join(missing)}
+            _(
+                "Missing column(s): %(missing)s. The first line must be the header, e.g. "
+                "text,channels,time,media_url,campaign,link"
+            )
+            % {"missing": ", ".join(missing)}
         )
     return columns
 
@@ -266,8 +294,9 @@ def parse_time(value: str, tz: Any) -> tuple[datetime, str | None]:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(_("not a date and time: use 2026-03-29T09:00:00+02:00, 2026-03-29 09:00 "
-                               "or 29/03/2026 09:00")) from None
+            raise ValueError(
+                _("not a date and time: use 2026-03-29T09:00:00+02:00, 2026-03-29 09:00 or 29/03/2026 09:00")
+            ) from None
         if len(value) <= 10:
             raise ValueError(_("a time of day is needed, e.g. 2026-03-29 09:00"))
         if parsed.tzinfo is not None:
@@ -288,11 +317,13 @@ def _place(local: datetime, tz: Any) -> tuple[datetime, str | None]:
     values = {"time": local.strftime("%H:%M"), "day": local.date().isoformat(), "zone": str(tz)}
     if instant.astimezone(tz).replace(tzinfo=None) != local:
         values["moved"] = instant.astimezone(tz).strftime("%H:%M")
-        return instant, _("%(time)s does not exist on %(day)s in %(zone)s (the clocks go forward); "
-                          "scheduled at %(moved)s") % values
+        return instant, _(
+            "%(time)s does not exist on %(day)s in %(zone)s (the clocks go forward); scheduled at %(moved)s"
+        ) % values
     if first.utcoffset() != second.utcoffset():
-        return instant, _("%(time)s happens twice on %(day)s in %(zone)s (the clocks go back); "
-                          "the first one was taken") % values
+        return instant, _(
+            "%(time)s happens twice on %(day)s in %(zone)s (the clocks go back); the first one was taken"
+        ) % values
     return instant, None
 
 
@@ -323,12 +354,15 @@ def _channels(row: RowResult, cell: str, ctx: _Context) -> list[Channel]:
             matches = ctx.by_name.get(_fold(name.lstrip("@")), [])
             if len(matches) > 1:
                 ids = ", ".join(str(c.id) for c in matches)
-                row.fail("channels", _("several channels are called \"%(name)s\"; use their ids (%(ids)s)")
-                         % {"name": name, "ids": ids})
+                row.fail(
+                    "channels",
+                    _('several channels are called "%(name)s"; use their ids (%(ids)s)')
+                    % {"name": name, "ids": ids},
+                )
                 continue
             channel = matches[0] if matches else None
         if channel is None:
-            row.fail("channels", _("unknown channel \"%(name)s\" in this workspace") % {"name": name})
+            row.fail("channels", _('unknown channel "%(name)s" in this workspace') % {"name": name})
         elif channel not in found:
             found.append(channel)
     row.channel_names = [c.name for c in found]
@@ -370,8 +404,16 @@ def _check_content(row: RowResult, channels: list[Channel], ctx: _Context) -> No
 def _row_key(row: RowResult) -> str:
     assert row.scheduled_at is not None
     text = unicodedata.normalize("NFC", row.text.replace("\r\n", "\n")).strip()
-    parts = [text, sorted(row.channel_ids), row.scheduled_at.astimezone(timeutil.zone("UTC")).isoformat(),
-             row.media_url, row.link, row.campaign_id, row.pillar_id, row.first_comment.strip()]
+    parts = [
+        text,
+        sorted(row.channel_ids),
+        row.scheduled_at.astimezone(timeutil.zone("UTC")).isoformat(),
+        row.media_url,
+        row.link,
+        row.campaign_id,
+        row.pillar_id,
+        row.first_comment.strip(),
+    ]
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
@@ -402,7 +444,7 @@ def check_row(line: int, values: dict[str, str], ctx: _Context) -> RowResult:
     for column, known in (("campaign", ctx.campaigns), ("pillar", ctx.pillars)):
         name = values.get(column, "").strip()
         if name and _fold(name) not in known:
-            message = _("unknown %(what)s \"%(name)s\"; create it first") % {"what": column, "name": name}
+            message = _('unknown %(what)s "%(name)s"; create it first') % {"what": column, "name": name}
             row.fail(column, message)
         elif name:
             setattr(row, f"{column}_id", known[_fold(name)])
@@ -410,15 +452,21 @@ def check_row(line: int, values: dict[str, str], ctx: _Context) -> RowResult:
         _check_content(row, channels, ctx)
     if row.ok:
         row.key = _row_key(row)
-        row.duplicate = row.key in ctx.seen or Post.objects.filter(
-            workspace=ctx.workspace, import_key=row.key).exists()
+        row.duplicate = (
+            row.key in ctx.seen or Post.objects.filter(workspace=ctx.workspace, import_key=row.key).exists()
+        )
         ctx.seen.add(row.key)
     return row
 
 
 def iter_rows(
-    workspace: Workspace, source: bytes | IO[bytes], *, notes: list[str] | None = None,
-    now: datetime | None = None, progress: Progress | None = None, meta: dict[str, str] | None = None,
+    workspace: Workspace,
+    source: bytes | IO[bytes],
+    *,
+    notes: list[str] | None = None,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    meta: dict[str, str] | None = None,
 ) -> Iterator[RowResult]:
     """Check the rows one at a time, as the file is read. Raises FileError before the first row.
 
@@ -434,8 +482,14 @@ def iter_rows(
         text.detach()  # the caller owns the byte stream; closing it is theirs to do
 
 
-def _rows(text: io.TextIOWrapper, raw: IO[bytes], ctx: _Context, notes: list[str],
-          progress: Progress | None, meta: dict[str, str]) -> Iterator[RowResult]:
+def _rows(
+    text: io.TextIOWrapper,
+    raw: IO[bytes],
+    ctx: _Context,
+    notes: list[str],
+    progress: Progress | None,
+    meta: dict[str, str],
+) -> Iterator[RowResult]:
     lines = iter(text)
     offset = 1
     header_line = next(lines, "")
@@ -463,13 +517,18 @@ def _rows(text: io.TextIOWrapper, raw: IO[bytes], ctx: _Context, notes: list[str
             progress(raw.tell())
         if not any(c.strip() for c in cells):
             continue
-        extra = [c for c in cells[len(names):] if c.strip()]
+        extra = [c for c in cells[len(names) :] if c.strip()]
         values = {name: cells[index] if index < len(cells) else "" for name, index in columns.items()}
         row = check_row(line, values, ctx)
         if extra:
-            row.fail("row", _("%(count)d cells but the header has %(columns)d columns; put text containing "
-                              "\"%(delimiter)s\" between double quotes")
-                     % {"count": len(cells), "columns": len(names), "delimiter": delimiter})
+            row.fail(
+                "row",
+                _(
+                    "%(count)d cells but the header has %(columns)d columns; put text containing "
+                    '"%(delimiter)s" between double quotes'
+                )
+                % {"count": len(cells), "columns": len(names), "delimiter": delimiter},
+            )
         yield row
 
 
@@ -489,8 +548,15 @@ def parse(workspace: Workspace, data: bytes | IO[bytes], *, now: datetime | None
 
 
 # The services name their fields; the CSV user knows the columns.
-_COLUMN_OF = {"scheduled_at": "time", "channel_ids": "channels", "text": "text", "link": "link",
-              "media_ids": "media_url", "campaign_id": "campaign", "pillar_id": "pillar"}
+_COLUMN_OF = {
+    "scheduled_at": "time",
+    "channel_ids": "channels",
+    "text": "text",
+    "link": "link",
+    "media_ids": "media_url",
+    "campaign_id": "campaign",
+    "pillar_id": "pillar",
+}
 
 
 def _media_for(workspace: Workspace, url: str) -> Media:
@@ -499,8 +565,9 @@ def _media_for(workspace: Workspace, url: str) -> Media:
     if existing is not None:
         return existing
     content_type = mimetypes.guess_type(urlsplit(url).path)[0] or ""
-    return Media.objects.create(workspace=workspace, file="", content_type=content_type, size=0,
-                                source_url=url)
+    return Media.objects.create(
+        workspace=workspace, file="", content_type=content_type, size=0, source_url=url
+    )
 
 
 def create_row(workspace: Workspace, actor: Any, row: RowResult) -> Post:
@@ -508,17 +575,28 @@ def create_row(workspace: Workspace, actor: Any, row: RowResult) -> Post:
     with transaction.atomic():
         media_ids = [_media_for(workspace, row.media_url).id] if row.media_url else []
         variants = [VariantInput(channel_id=cid, first_comment=row.first_comment) for cid in row.channel_ids]
-        data = PostInput(text=row.text, link=row.link, channel_ids=row.channel_ids, media_ids=media_ids,
-                         variants=variants if row.first_comment else [], campaign_id=row.campaign_id,
-                         pillar_id=row.pillar_id)
+        data = PostInput(
+            text=row.text,
+            link=row.link,
+            channel_ids=row.channel_ids,
+            media_ids=media_ids,
+            variants=variants if row.first_comment else [],
+            campaign_id=row.campaign_id,
+            pillar_id=row.pillar_id,
+        )
         post = services.create_post(workspace, actor, data, source=PostSource.CSV, import_key=row.key)
         services.schedule(post, actor, row.scheduled_at)
     return post
 
 
 def run(
-    workspace: Workspace, actor: Any, data: bytes | IO[bytes], *, dry_run: bool = False,
-    now: datetime | None = None, progress: Progress | None = None,
+    workspace: Workspace,
+    actor: Any,
+    data: bytes | IO[bytes],
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import the good rows (each in its own transaction), report the others by line; with `dry_run`
     nothing is written and `created` counts what would be."""
@@ -553,6 +631,13 @@ def _import(workspace: Workspace, actor: Any, row: RowResult, report: ImportRepo
 
 
 __all__ = [
-    "FileError", "ImportPreview", "ImportReport", "RowError", "RowResult",
-    "iter_rows", "parse", "parse_time", "run",
+    "FileError",
+    "ImportPreview",
+    "ImportReport",
+    "RowError",
+    "RowResult",
+    "iter_rows",
+    "parse",
+    "parse_time",
+    "run",
 ]

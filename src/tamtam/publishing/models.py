@@ -23,6 +23,7 @@ class PostSource(models.TextChoices):
     QUEUE = "queue", _("Queue")
     RECURRENCE = "recurrence", _("Recurring post")
     DEMO = "demo", _("Demo")
+    FEED = "feed", _("RSS/Atom feed")
 
 
 class Post(models.Model):
@@ -237,3 +238,7 @@ class Recurrence(models.Model):
     generated_until = models.DateTimeField(null=True, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+# The RSS/Atom input's models live in their own module; importing them here registers them.
+from tamtam.publishing.feed_models import FeedItem, FeedWatch  # noqa: E402, F401

@@ -16,6 +16,7 @@ killed mid-call). We never blindly send it again. Instead:
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -189,8 +190,11 @@ def _listing_failed(
     if isinstance(exc, Permanent) or failures + 1 >= MAX_LIST_FAILURES:
         return StepVerdict(error=unknown)
     hinted = exc.seconds if isinstance(exc, RetryAfter) else 0.0
+    # A rate limit says exactly when to look again: stacking an exponential backoff on it would leave
+    # the post unconfirmed for minutes after the network is ready to answer.
+    delay = hinted + random.uniform(0, 1) if hinted > 0 else engine.retry_delay(failures + 1)
     return StepVerdict(
-        check_again_at=now + timedelta(seconds=engine.retry_delay(failures + 1, hinted)),
+        check_again_at=now + timedelta(seconds=delay),
         error=_("Checking the account's recent posts failed (%(error)s); trying again.") % {"error": message},
     )
 

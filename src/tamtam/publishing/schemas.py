@@ -57,7 +57,8 @@ class Strict(Schema):
 class VariantIn(Strict):
     channel_id: Id
     text: Annotated[Text, Field(max_length=MAX_TEXT)] | None = Field(
-        None, description="Null: the post's text.")
+        None, description="Null: the post's text."
+    )
     link: Link | None = Field(None, description="Null: the post's link.")
     first_comment: Annotated[Text, Field(max_length=MAX_TEXT)] = ""
     media_ids: list[Id] | None = Field(None, max_length=MAX_ITEMS, description="Null: the post's media.")
@@ -229,16 +230,31 @@ class AttemptOut(Schema):
 
 
 def _variants(items: list[VariantIn]) -> list[VariantInput]:
-    return [VariantInput(channel_id=v.channel_id, text=v.text, link=v.link, first_comment=v.first_comment,
-                         media_ids=v.media_ids) for v in items]
+    return [
+        VariantInput(
+            channel_id=v.channel_id,
+            text=v.text,
+            link=v.link,
+            first_comment=v.first_comment,
+            media_ids=v.media_ids,
+        )
+        for v in items
+    ]
 
 
 def to_input(payload: PostContent) -> PostInput:
     return PostInput(
-        text=payload.text, link=payload.link, channel_ids=list(payload.channel_ids),
-        variants=_variants(payload.variants), media_ids=list(payload.media_ids),
-        campaign_id=payload.campaign_id, pillar_id=payload.pillar_id, persona_ids=list(payload.persona_ids),
-        utm_source=payload.utm_source, utm_medium=payload.utm_medium, utm_campaign=payload.utm_campaign,
+        text=payload.text,
+        link=payload.link,
+        channel_ids=list(payload.channel_ids),
+        variants=_variants(payload.variants),
+        media_ids=list(payload.media_ids),
+        campaign_id=payload.campaign_id,
+        pillar_id=payload.pillar_id,
+        persona_ids=list(payload.persona_ids),
+        utm_source=payload.utm_source,
+        utm_medium=payload.utm_medium,
+        utm_campaign=payload.utm_campaign,
         utm_content=payload.utm_content,
     )
 
@@ -250,19 +266,30 @@ def current_input(post: Post) -> PostInput:
     reaches it; a target with its own wording keeps it."""
     variants = []
     for target in post.targets.order_by("id"):
-        variants.append(VariantInput(
-            channel_id=target.channel_id,
-            text=None if target.text == post.text else target.text,
-            link=None if target.link == post.link else target.link,
-            first_comment=target.first_comment,
-            media_ids=list(TargetMedia.objects.filter(target=target).order_by("position")
-                           .values_list("media_id", flat=True)),
-        ))
+        variants.append(
+            VariantInput(
+                channel_id=target.channel_id,
+                text=None if target.text == post.text else target.text,
+                link=None if target.link == post.link else target.link,
+                first_comment=target.first_comment,
+                media_ids=list(
+                    TargetMedia.objects.filter(target=target)
+                    .order_by("position")
+                    .values_list("media_id", flat=True)
+                ),
+            )
+        )
     return PostInput(
-        text=post.text, link=post.link, channel_ids=[v.channel_id for v in variants], variants=variants,
-        campaign_id=post.campaign_id, pillar_id=post.pillar_id,
+        text=post.text,
+        link=post.link,
+        channel_ids=[v.channel_id for v in variants],
+        variants=variants,
+        campaign_id=post.campaign_id,
+        pillar_id=post.pillar_id,
         persona_ids=list(post.personas.values_list("id", flat=True)),
-        utm_source=post.utm_source, utm_medium=post.utm_medium, utm_campaign=post.utm_campaign,
+        utm_source=post.utm_source,
+        utm_medium=post.utm_medium,
+        utm_campaign=post.utm_campaign,
         utm_content=post.utm_content,
     )
 
@@ -306,13 +333,23 @@ def _flavor(target: PostTarget) -> str:
 
 def target_out(target: PostTarget, workspace: Workspace) -> dict[str, Any]:
     return {
-        "id": target.id, "post_id": target.post_id, "channel_id": target.channel_id,
-        "channel_name": target.channel.name, "network": _flavor(target), "state": target.state,
-        "text": target.text, "link": target.link, "first_comment": target.first_comment,
+        "id": target.id,
+        "post_id": target.post_id,
+        "channel_id": target.channel_id,
+        "channel_name": target.channel.name,
+        "network": _flavor(target),
+        "state": target.state,
+        "text": target.text,
+        "link": target.link,
+        "first_comment": target.first_comment,
         "media_ids": [tm.media_id for tm in target.targetmedia_set.all()],  # in position order
-        "scheduled_at": target.scheduled_at, "scheduled_at_local": _local(target.scheduled_at, workspace),
-        "published_at": target.published_at, "remote_id": target.remote_id, "remote_url": target.remote_url,
-        "attempts": target.attempts, "last_error": target.last_error,
+        "scheduled_at": target.scheduled_at,
+        "scheduled_at_local": _local(target.scheduled_at, workspace),
+        "published_at": target.published_at,
+        "remote_id": target.remote_id,
+        "remote_url": target.remote_url,
+        "attempts": target.attempts,
+        "last_error": target.last_error,
     }
 
 
@@ -324,14 +361,22 @@ def post_out(post: Post, *, detail: bool = False) -> dict[str, Any]:
         states[target.state] = states.get(target.state, 0) + 1
     in_review = any(t.state == TargetState.IN_REVIEW for t in targets)
     out: dict[str, Any] = {
-        "id": post.id, "workspace_id": post.workspace_id, "text": post.text, "link": post.link,
-        "campaign_id": post.campaign_id, "pillar_id": post.pillar_id,
+        "id": post.id,
+        "workspace_id": post.workspace_id,
+        "text": post.text,
+        "link": post.link,
+        "campaign_id": post.campaign_id,
+        "pillar_id": post.pillar_id,
         "persona_ids": sorted(p.id for p in post.personas.all()),
-        "scheduled_at": post.scheduled_at, "scheduled_at_local": _local(post.scheduled_at, workspace),
-        "version": post.version, "source": post.source, "states": states,
+        "scheduled_at": post.scheduled_at,
+        "scheduled_at_local": _local(post.scheduled_at, workspace),
+        "version": post.version,
+        "source": post.source,
+        "states": states,
         "pending_approval": services.pending_step(post) if in_review else None,
         "targets": [target_out(t, workspace) for t in targets],
-        "created_at": post.created_at, "updated_at": post.updated_at,
+        "created_at": post.created_at,
+        "updated_at": post.updated_at,
     }
     if detail:
         out["approvals"] = [approval_out(a) for a in post.approvals.select_related("user")]
@@ -341,8 +386,14 @@ def post_out(post: Post, *, detail: bool = False) -> dict[str, Any]:
 
 def approval_out(approval: Approval) -> dict[str, Any]:
     reviewer = approval.user.get_username() if approval.user else approval.reviewer_name
-    return {"step": approval.step, "decision": approval.decision, "version": approval.version,
-            "reviewer": reviewer, "comment": approval.comment, "created_at": approval.created_at}
+    return {
+        "step": approval.step,
+        "decision": approval.decision,
+        "version": approval.version,
+        "reviewer": reviewer,
+        "comment": approval.comment,
+        "created_at": approval.created_at,
+    }
 
 
 def comment_out(comment: PostComment) -> dict[str, Any]:
@@ -354,9 +405,14 @@ def calendar_entry(target: PostTarget, workspace: Workspace) -> dict[str, Any]:
     assert target.scheduled_at is not None  # the calendar only lists targets with a time
     text = target.text or target.post.text
     return {
-        "target_id": target.id, "post_id": target.post_id, "channel_id": target.channel_id,
-        "channel_name": target.channel.name, "network": _flavor(target), "state": target.state,
-        "text": text[:280], "scheduled_at": target.scheduled_at,
+        "target_id": target.id,
+        "post_id": target.post_id,
+        "channel_id": target.channel_id,
+        "channel_name": target.channel.name,
+        "network": _flavor(target),
+        "state": target.state,
+        "text": text[:280],
+        "scheduled_at": target.scheduled_at,
         "scheduled_at_local": timeutil.to_local(target.scheduled_at, workspace.tz),
         "time_zone": workspace.time_zone,
     }
@@ -364,9 +420,16 @@ def calendar_entry(target: PostTarget, workspace: Workspace) -> dict[str, Any]:
 
 def attempt_out(attempt: PublishAttempt) -> dict[str, Any]:
     return {
-        "id": attempt.id, "target_id": attempt.target_id, "channel_id": attempt.target.channel_id,
-        "number": attempt.number, "step": attempt.step, "outcome": attempt.outcome,
-        "started_at": attempt.started_at, "finished_at": attempt.finished_at,
-        "status_code": attempt.status_code, "duration_ms": attempt.duration_ms, "error": attempt.error,
+        "id": attempt.id,
+        "target_id": attempt.target_id,
+        "channel_id": attempt.target.channel_id,
+        "number": attempt.number,
+        "step": attempt.step,
+        "outcome": attempt.outcome,
+        "started_at": attempt.started_at,
+        "finished_at": attempt.finished_at,
+        "status_code": attempt.status_code,
+        "duration_ms": attempt.duration_ms,
+        "error": attempt.error,
         "response_excerpt": attempt.response_excerpt,
     }

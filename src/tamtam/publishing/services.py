@@ -511,3 +511,86 @@ def post_state_summary(post: Post) -> dict[str, int]:
     for state in post.targets.values_list("state", flat=True):
         summary[state] = summary.get(state, 0) + 1
     return summary
+
+
+# --- crisis mode (called by tamtam.crisis.mode, which flips Workspace.crisis_mode in the same transaction)
+
+
+def pause_for_crisis(workspace: Workspace, actor: Any) -> list[dict[str, Any]]:
+    """Hold every scheduled (or retry-waiting) post of the workspace; what was paused, for the resume.
+
+    The caller has already set `crisis_mode`, so the engine claims nothing new; a target a worker
+    holds right now is paused by the engine itself before any call (see engine/publish.py). Holding
+    statements released on the crisis fast track (`crisis.StatementRelease`) are not paused."""
+    paused: list[dict[str, Any]] = []
+    targets = (
+        PostTarget.objects.select_for_update()
+        .filter(workspace=workspace, state__in=[S.SCHEDULED, S.RETRY_WAIT])
+        # Holding statements on the fast track are what the crisis needs out: never held.
+        .exclude(post__crisis_release__isnull=False)
+        .select_related("channel", "post")
+        .order_by("scheduled_at", "pk")
+    )
+    for target in targets:
+        if PostTarget.objects.filter(pk=target.pk, state=target.state).update(
+            state=S.PAUSED, paused_from=target.state, due_at=None, updated_at=timezone.now()
+        ):
+            paused.append(
+                {
+                    "target": target.pk,
+                    "post": target.post_id,
+                    "channel": target.channel.name,
+                    "from": target.state,
+                    "scheduled_at": target.scheduled_at.isoformat() if target.scheduled_at else None,
+                    "text": (target.text or target.post.text)[:120],
+                }
+            )
+            audit(workspace, actor, "target.paused", target, summary=target.channel.name, actor_label="")
+    return paused
+
+
+def resume_after_crisis(
+    workspace: Workspace, actor: Any, decisions: dict[int, str], now: datetime | None = None
+) -> dict[int, str]:
+    """Give back every paused post of the workspace. A post whose time is still ahead goes back to
+    where it was; one whose time has passed follows `decisions[target id]`: "now" (publish now),
+    "drop" (cancel) or an ISO time ahead (reschedule). Such a post without a decision stays paused.
+    Returns what happened per target ("resumed", "now", "rescheduled", "dropped", "kept")."""
+    now = now or timezone.now()
+    outcome: dict[int, str] = {}
+    for target in PostTarget.objects.select_for_update().filter(workspace=workspace, state=S.PAUSED):
+        back = target.paused_from if target.paused_from in (S.SCHEDULED, S.RETRY_WAIT) else S.SCHEDULED
+        fields: dict[str, Any]
+        if target.scheduled_at is None or target.scheduled_at > now:
+            fields = {"state": back, "due_at": target.scheduled_at or now}
+            label = "resumed"
+        else:
+            choice = decisions.get(target.pk, "")
+            if choice == "drop":
+                fields, label = {"state": S.CANCELLED, "due_at": None}, "dropped"
+            elif choice == "now":
+                fields, label = {"state": back, "due_at": now}, "now"
+            elif choice:
+                try:
+                    when = datetime.fromisoformat(choice)
+                except ValueError:
+                    raise InvalidInput(
+                        f"decisions.{target.pk}", _("an ISO 8601 date and time with an offset is expected")
+                    ) from None
+                _check_future(when, f"decisions.{target.pk}")
+                fields, label = {"state": back, "due_at": when, "scheduled_at": when}, "rescheduled"
+            else:
+                outcome[target.pk] = "kept"
+                continue
+        PostTarget.objects.filter(pk=target.pk, state=S.PAUSED).update(
+            paused_from="", updated_at=now, **fields
+        )
+        outcome[target.pk] = label
+        audit(
+            workspace,
+            actor,
+            "target.resumed" if label in ("resumed", "now") else f"target.{label}",
+            target,
+            summary=f"{label}: {fields.get('due_at') or ''}",
+        )
+    return outcome

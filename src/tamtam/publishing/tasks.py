@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.db import IntegrityError
 
-from tamtam.publishing import engine, planning, reconcile
+from tamtam.publishing import engine, feeds, planning, reconcile
 from tamtam.work.registry import WorkKind, register
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ def sweep_and_plan(now: datetime) -> int:
             # Another worker created the same occurrence first: its unique key says so.
             log.info("recurrence expansion raced with another worker; the next round completes it")
     return swept
+
 
 PUBLISH = register(
     WorkKind(
@@ -66,5 +67,14 @@ RECONCILE = register(
         process=reconcile.reconcile_target,
         release=engine.release_leases,
         priority=30,
+    )
+)
+FEED_WATCH = register(
+    WorkKind(
+        name="feed_watch",
+        claim=feeds.claim_due,
+        process=feeds.process_watch,
+        release=feeds.release,
+        priority=60,  # after publishing and reconcile: new drafts can wait a minute, due posts cannot
     )
 )

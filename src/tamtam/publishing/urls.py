@@ -6,4 +6,5 @@ app_name = "publishing"
 urlpatterns = [
     path("", include("tamtam.publishing.urls_posts")),
     path("", include("tamtam.publishing.urls_calendar")),
+    path("", include("tamtam.publishing.urls_feeds")),
 ]

@@ -19,13 +19,19 @@ urlpatterns = [
     path("w/<int:ws>/queues/<int:queue_id>/", queues.queue_edit, name="queue_edit"),
     path("w/<int:ws>/queues/<int:queue_id>/delete/", queues.queue_delete, name="queue_delete"),
     path("w/<int:ws>/queues/<int:queue_id>/slots/", queues.slot_add, name="queue_slot_add"),
-    path("w/<int:ws>/queues/<int:queue_id>/slots/<int:slot_id>/delete/", queues.slot_delete,
-         name="queue_slot_delete"),
+    path(
+        "w/<int:ws>/queues/<int:queue_id>/slots/<int:slot_id>/delete/",
+        queues.slot_delete,
+        name="queue_slot_delete",
+    ),
     path("w/<int:ws>/queues/<int:queue_id>/add/", queues.queue_add_post, name="queue_add_post"),
     # Recurring posts
     path("w/<int:ws>/posts/<int:post_id>/recurrence/", queues.recurrence, name="recurrence"),
-    path("w/<int:ws>/posts/<int:post_id>/recurrence/preview/", queues.recurrence_preview,
-         name="recurrence_preview"),
+    path(
+        "w/<int:ws>/posts/<int:post_id>/recurrence/preview/",
+        queues.recurrence_preview,
+        name="recurrence_preview",
+    ),
     path("w/<int:ws>/posts/<int:post_id>/recurrence/stop/", queues.recurrence_stop, name="recurrence_stop"),
     # CSV import
     path("w/<int:ws>/import/", imports.import_csv, name="import"),

@@ -8,5 +8,4 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("w/<int:ws>/", views.workspace, name="workspace"),
     path("status/", views.status, name="status"),
-    path("healthz", views.healthz, name="healthz"),
 ]

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Min
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -84,8 +84,3 @@ def status(request: HttpRequest) -> HttpResponse:
     # htmx polls every few seconds and swaps only the body of the page.
     template = "web/_status_body.html" if request.headers.get("HX-Request") else "web/status.html"
     return render(request, template, context)
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    snap = health.snapshot()
-    return JsonResponse(snap.as_dict(), status=200 if snap.ok else 503)

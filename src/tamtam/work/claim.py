@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, models
 from django.db.models import Q, QuerySet
 
-from tamtam.work.db import write_transaction
+from tamtam.work.db import serialised, write_transaction
 
 
 def _queryset(source: type[models.Model] | QuerySet[Any]) -> QuerySet[Any]:
@@ -91,3 +91,28 @@ def backoff(attempt: int, base: float = 2.0, cap: float = 600.0, rng: random.Ran
     [0, min(cap, base·2^attempt)], so that many failures at once do not retry in lockstep."""
     ceiling = min(cap, base * (2 ** max(0, min(attempt, 30))))
     return (rng or random).uniform(0, ceiling)
+
+
+class Leased:
+    """Giving back and sweeping the leased rows of one work model whose claim moves `claimed` → back
+    to `idle` (fetches, polls, evaluators, notifications: nothing was sent under the lease, so the row
+    is simply due again). Kinds whose lease covers a network call (publishing, replies) sweep their
+    own way: an expired `sending` row may have reached the network."""
+
+    def __init__(self, model: type[models.Model], *, claimed: str = "claimed", idle: str = "idle") -> None:
+        self.model, self.claimed, self.idle = model, claimed, idle
+
+    def release(self, ids: list[int] | None, owner: str) -> int:
+        """A worker stopping gives back what it claimed and did not start."""
+        qs = self.model._default_manager.filter(state=self.claimed, lease_owner=owner)
+        if ids is not None:
+            qs = qs.filter(pk__in=ids)
+        with serialised():
+            return qs.update(state=self.idle, lease_owner="", lease_until=None)
+
+    def sweep(self, now: datetime) -> int:
+        """A worker died mid-job: its rows are due again (nothing was committed past their cursor)."""
+        with serialised():
+            return self.model._default_manager.filter(state=self.claimed, lease_until__lt=now).update(
+                state=self.idle, lease_owner="", lease_until=None, due_at=now
+            )

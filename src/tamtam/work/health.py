@@ -55,4 +55,3 @@ def snapshot() -> Health:
         lag_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
         in_flight=PostTarget.objects.filter(state__in=["claimed", "sending"]).count(),
     )
-

@@ -14,7 +14,15 @@ from importlib import import_module
 from typing import Any
 
 # Modules that register work kinds when imported.
-HANDLER_MODULES = ["tamtam.publishing.tasks"]
+HANDLER_MODULES = [
+    "tamtam.publishing.tasks",
+    "tamtam.channels.tasks",
+    "tamtam.inbox.tasks",
+    "tamtam.listening.tasks",
+    "tamtam.crisis.tasks",
+    "tamtam.analytics.tasks",
+    "tamtam.reports.tasks",
+]
 
 
 @dataclass(frozen=True)

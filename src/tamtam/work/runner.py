@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
+from tamtam.ops import logs
 from tamtam.work import registry
 from tamtam.work.db import serialised
 from tamtam.work.models import WorkerHeartbeat
@@ -132,13 +133,14 @@ class Runner:
             free = self.free_slots()
             if free <= 0 or self._stop.is_set():
                 break
-            ids = kind.claim(now, free, self.owner)
-            claimed += len(ids)
-            if kind.batched:
-                self._start_batch(kind, ids)
-            else:
-                for item_id in ids:
-                    self._start(kind, item_id)
+            with logs.bound(work_kind=kind.name, worker=self.owner):
+                ids = kind.claim(now, free, self.owner)
+                claimed += len(ids)
+                if kind.batched:
+                    self._start_batch(kind, ids)
+                else:
+                    for item_id in ids:
+                        self._start(kind, item_id)
             if self._pool is None:
                 self.flush()
         return claimed
@@ -156,7 +158,9 @@ class Runner:
         if self._pool is not None:
             close_old_connections()
         try:
-            kind.process(item_id, self.owner)
+            # Every line this item's handler logs names it (docs/operations.md: work ids).
+            with logs.bound(work_kind=kind.name, work_id=item_id, worker=self.owner):
+                kind.process(item_id, self.owner)
         except Exception:
             # The row keeps its state and lease; the sweeper returns it to a safe state later.
             log.exception("work %s #%s failed in its handler", kind.name, item_id)
@@ -183,8 +187,10 @@ class Runner:
 
     def _call(self, kind: WorkKind, job: Any) -> None:
         assert kind.execute is not None
+        target = getattr(job, "target", None)
         try:
-            done = kind.execute(job)
+            with logs.bound(work_kind=kind.name, work_id=getattr(target, "pk", None), worker=self.owner):
+                done = kind.execute(job)
         except Exception:
             log.exception("work %s: a call failed outside its handler", kind.name)
             done = None  # the target stays `sending`; the sweeper makes it unconfirmed
@@ -215,7 +221,8 @@ class Runner:
         for kind, dones in finished.values():
             assert kind.record is not None
             try:
-                kind.record(dones, self.owner)
+                with logs.bound(work_kind=kind.name, worker=self.owner):
+                    kind.record(dones, self.owner)
             except DatabaseError:
                 # Not recorded: the targets stay `sending` → swept to unconfirmed → reconciled.
                 log.exception("work %s: could not record %s outcomes", kind.name, len(dones))
@@ -290,7 +297,8 @@ class Runner:
         try:
             while not self._stop.is_set():
                 try:
-                    claimed = self.tick()
+                    with logs.bound(worker=self.owner):
+                        claimed = self.tick()
                 except DatabaseError:
                     # A locked or dropped database is transient: wait a poll and try again.
                     log.exception("worker %s: claim failed; retrying", self.owner)

@@ -24,7 +24,7 @@ LIMITS = Limits(
         mix_images_and_video=True,
     ),
     daily_cap=None,
-    first_comment_max_chars=None,
+    first_comment_max_chars=2000,  # a reply to the message, itself a message
 )
 
 RULES = ExtraRules(

@@ -17,9 +17,16 @@ LIMITS = Limits(
         # The Graph API sets no hard number of attached photos; 10 keeps posts within what the Page
         # composer and the feed render as one album.
         max_count=10,
-        image_types=frozenset({
-            "image/jpeg", "image/png", "image/gif", "image/bmp", "image/tiff", "image/webp",
-        }),
+        image_types=frozenset(
+            {
+                "image/jpeg",
+                "image/png",
+                "image/gif",
+                "image/bmp",
+                "image/tiff",
+                "image/webp",
+            }
+        ),
         video_types=frozenset({"video/mp4", "video/quicktime"}),
         max_image_bytes=4 * MB,
         max_video_bytes=1 * GB,  # the simple (non-resumable) upload's ceiling

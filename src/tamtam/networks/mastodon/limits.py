@@ -35,15 +35,37 @@ LIMITS = Limits(
     count=count,
     media=MediaRules(
         max_count=4,
-        image_types=frozenset({
-            "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif", "image/avif",
-        }),
+        image_types=frozenset(
+            {
+                "image/jpeg",
+                "image/png",
+                "image/gif",
+                "image/webp",
+                "image/heic",
+                "image/heif",
+                "image/avif",
+            }
+        ),
         # Audio is attached like a video (alone), so it is listed here.
-        video_types=frozenset({
-            "video/mp4", "video/quicktime", "video/webm", "video/x-m4v",
-            "audio/mpeg", "audio/mp3", "audio/ogg", "audio/wav", "audio/x-wav", "audio/flac", "audio/opus",
-            "audio/aac", "audio/mp4", "audio/x-m4a", "audio/3gpp",
-        }),
+        video_types=frozenset(
+            {
+                "video/mp4",
+                "video/quicktime",
+                "video/webm",
+                "video/x-m4v",
+                "audio/mpeg",
+                "audio/mp3",
+                "audio/ogg",
+                "audio/wav",
+                "audio/x-wav",
+                "audio/flac",
+                "audio/opus",
+                "audio/aac",
+                "audio/mp4",
+                "audio/x-m4a",
+                "audio/3gpp",
+            }
+        ),
         max_image_bytes=16 * MIB,  # Rails' 16.megabytes
         max_video_bytes=99 * MIB,
         mix_images_and_video=False,  # "Cannot attach a video to a post that already contains images"

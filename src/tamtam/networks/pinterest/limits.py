@@ -3,7 +3,8 @@
 Sources: Pinterest developer docs "Create Pin" (title 100 characters; description — the API schema
 accepts 800, the Pinterest app shows and enforces 500; media sources: one image, one video, or a
 carousel of 2-5 images), Pinterest help "Image and video specs" (images up to 20 MB: BMP, JPEG, PNG,
-TIFF, GIF, WEBP; videos MP4/MOV/M4V up to 2 GB).
+TIFF, GIF, WEBP; videos MP4/MOV/M4V up to 2 GB), "Create Pin" media_source `image_base64` (JPEG or PNG
+content types only).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ LIMITS = Limits(
     count=len,
     media=MediaRules(
         max_count=5,  # a carousel Pin: 2 to 5 images
-        image_types=frozenset({
-            "image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff",
-        }),
+        # Pinterest shows BMP, GIF, TIFF and WebP Pins too, but the API takes an uploaded file (a
+        # base64 image source) as JPEG or PNG only: the connector refuses the others, so the composer
+        # does first.
+        image_types=frozenset({"image/jpeg", "image/png"}),
         video_types=frozenset({"video/mp4", "video/quicktime", "video/x-m4v"}),
         max_image_bytes=20 * MB,
         max_video_bytes=2 * GB,

@@ -8,7 +8,8 @@ Its dials come from the channel's options (all optional):
     ambiguous_rate         share of calls where the post IS stored, then the answer is lost → Ambiguous
     permanent_rate         share of calls where moderation refuses the content → Permanent
     needs_user             true: the token was revoked → NeedsUser
-    audience_size          followers of the simulated account
+    audience_size          followers of the simulated account (its counters: networks/sandbox/metrics.py)
+    audience_tz            the audience's time zone: when it is awake to see posts (Europe/Paris)
     flavor                 the real network it poses as ("x", "instagram"…): its text and media limits
     idempotent             true: a repeated idempotency key returns the first post (like Bluesky rkeys)
     seed                   makes every call's dice reproducible (default: the channel id)
@@ -31,19 +32,23 @@ from typing import Any, ClassVar
 from django.utils.translation import gettext as _
 
 from tamtam.networks.base import (
+    AccountMetrics,
     Ambiguous,
     Capability,
     ChannelContext,
     Connector,
+    InboxPage,
     Limits,
     MediaRules,
     NeedsUser,
     Permanent,
+    PostMetrics,
     PublishRequest,
     PublishResult,
     RateInfo,
     RemotePost,
     RetryAfter,
+    SearchPage,
 )
 from tamtam.networks.registry import register
 from tamtam.networks.sandbox import store
@@ -105,6 +110,12 @@ class SandboxConnector(Connector):
             Capability.FIRST_COMMENT,
             Capability.THREAD,
             Capability.REPLY,
+            Capability.SEARCH,
+            Capability.FETCH_INBOX,
+            Capability.LIKE,
+            Capability.HIDE,
+            Capability.DIRECT_MESSAGES,
+            Capability.FETCH_METRICS,
         }
     )
     limits: ClassVar[Limits] = DEFAULT_LIMITS
@@ -237,7 +248,7 @@ class SandboxConnector(Connector):
                 outcome = "error"
             elif perm < self.permanent_rate:
                 outcome = "refused"
-            elif (parent := request.reply_to_remote_id) and not store.exists(conn, self.handle, parent):
+            elif (parent := request.reply_to_remote_id) and not self._parent_exists(conn, parent, now):
                 outcome = "no_parent"
             else:
                 existing = store.find_by_key(conn, self.handle, key) if self.idempotent and key else None
@@ -318,3 +329,131 @@ class SandboxConnector(Connector):
     def check_connection(self) -> str:
         self._refuse_revoked()
         return f"@{self.handle}"
+
+    def search(self, query: str, cursor: str = "", limit: int = 100) -> SearchPage:
+        """The sandbox mention stream (networks/sandbox/stream.py) up to now, keyword-filtered."""
+        from tamtam.networks.sandbox import stream
+
+        self._refuse_revoked()
+        self._sleep(1.0, 0.5)
+        seed = self.seed if isinstance(self.seed, int) else int(dice(self.seed, "stream", 0, 1)[0] * 2**31)
+        mentions = stream.MentionStream(stream.config_from_options(self.ctx.options or {}, seed))
+        return mentions.page(cursor, limit, datetime.now(tz=UTC), query=query)
+
+    # --- the community (networks/sandbox/audience.py) -------------------------------------------------
+
+    def _audience(self) -> Any:
+        from tamtam.networks.sandbox import audience
+
+        return audience.Audience(self.handle, audience.config_from_options(self.ctx.options or {}, self.seed))
+
+    def _clock(self, now: float) -> float:
+        """The audience's time: `audience_clock_offset_s` lets tests and demos move it forward."""
+        return now + _float(self.ctx.options or {}, "audience_clock_offset_s")
+
+    def _parent_exists(self, conn: sqlite3.Connection, parent: str, now: float) -> bool:
+        if store.exists(conn, self.handle, parent):
+            return True
+        from tamtam.networks.sandbox import audience
+
+        posts = audience.our_posts(conn, self.handle)
+        return self._audience().find(parent, posts, self._clock(now)) is not None
+
+    def fetch_inbox(self, cursor: str = "", limit: int = 100) -> InboxPage:
+        """Comments under our posts, answers to our replies, mentions and DMs after `cursor`."""
+        from tamtam.networks.sandbox import audience
+
+        self._refuse_revoked()
+        self._sleep(1.0, 0.5)
+        now = time.time()
+        with self._unreachable():
+            with store.write() as conn:
+                admission = self._admit(conn, "", now)
+            self._rate(admission)
+            if admission.limited:
+                raise self._too_many(admission, now)
+            conn = store.connect()
+            posts = audience.our_posts(conn, self.handle)
+            created = audience.account_created(conn, self.handle, now)
+        return self._audience().page(
+            posts, account_created=created, cursor=cursor, now=self._clock(now), limit=limit
+        )
+
+    def _act(self, remote_id: str, action: str, value: bool) -> None:
+        from tamtam.networks.sandbox import audience
+
+        self._refuse_revoked()
+        self._sleep(1.0, 0.5)
+        now = time.time()
+        with self._unreachable(), store.write() as conn:
+            if not self._parent_exists(conn, remote_id, now):
+                raise Permanent(_("This comment does not exist on the network."), status_code=404)
+            audience.record_action(conn, self.handle, remote_id, action, value, now)
+
+    def like(self, remote_id: str) -> None:
+        self._act(remote_id, "like", True)
+
+    def hide(self, remote_id: str, hidden: bool = True) -> None:
+        self._act(remote_id, "hide", hidden)
+
+    # --- counters (networks/sandbox/metrics.py) -------------------------------------------------------
+
+    def _metrics_audience(self, conn: sqlite3.Connection, now: float) -> Any:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from tamtam.networks.sandbox import audience, metrics
+
+        try:
+            tz = ZoneInfo(str((self.ctx.options or {}).get("audience_tz") or "Europe/Paris"))
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = ZoneInfo("Europe/Paris")
+        created = audience.account_created(conn, self.handle, now)
+        return metrics.Audience(self.seed, self.audience_size or 1000, created, tz)
+
+    def _read(self) -> tuple[sqlite3.Connection, float]:
+        self._refuse_revoked()
+        self._sleep(1.0, 0.5)
+        now = time.time()
+        with self._unreachable():
+            with store.write() as conn:
+                admission = self._admit(conn, "", now)
+            self._rate(admission)
+            if admission.limited:
+                raise self._too_many(admission, now)
+        # Reads fail like writes do (option error_rate): a metrics API that is down must show.
+        if dice(self.seed, f"read:{now}", 0, 1)[0] < self.error_rate:
+            raise RetryAfter(_("The network answered 503 Service Unavailable."), 0, status_code=503)
+        return store.connect(), now
+
+    def fetch_post_metrics(self, remote_ids: list[str]) -> list[PostMetrics]:
+        """Counters of our live posts among `remote_ids` (unknown or deleted ones are left out)."""
+        from tamtam.networks.sandbox import metrics
+
+        conn, now = self._read()
+        ids = [int(r) for r in remote_ids if r.isdigit()]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = conn.execute(
+            f"SELECT id, created_at, link, media_count FROM posts WHERE handle = ? AND deleted_at IS NULL "  # noqa: S608
+            f"AND id IN ({marks})",
+            (self.handle, *ids),
+        ).fetchall()
+        crowd = self._metrics_audience(conn, now)
+        clock = self._clock(now)
+        return [
+            metrics.post_metrics(
+                crowd, str(pk), float(created), clock, has_link=bool(link), media_count=media
+            )
+            for pk, created, link, media in rows
+        ]
+
+    def fetch_account_metrics(self) -> AccountMetrics:
+        from tamtam.networks.sandbox import metrics
+
+        conn, now = self._read()
+        (posts,) = conn.execute(
+            "SELECT COUNT(*) FROM posts WHERE handle = ? AND deleted_at IS NULL AND reply_to = ''",
+            (self.handle,),
+        ).fetchone()
+        return metrics.account_metrics(self._metrics_audience(conn, now), self._clock(now), int(posts))

@@ -19,10 +19,20 @@ LIMITS = Limits(
     media=MediaRules(
         max_count=1,
         image_types=frozenset(),  # thumbnails are set separately
-        video_types=frozenset({
-            "video/mp4", "video/quicktime", "video/x-msvideo", "video/x-ms-wmv", "video/mpeg", "video/webm",
-            "video/x-flv", "video/3gpp", "video/mp2t", "video/x-matroska",
-        }),
+        video_types=frozenset(
+            {
+                "video/mp4",
+                "video/quicktime",
+                "video/x-msvideo",
+                "video/x-ms-wmv",
+                "video/mpeg",
+                "video/webm",
+                "video/x-flv",
+                "video/3gpp",
+                "video/mp2t",
+                "video/x-matroska",
+            }
+        ),
         max_video_bytes=256 * GB,
         requires_media=True,
     ),

@@ -69,6 +69,8 @@ def move(target_id: int, from_states: list[str], owner: str | None, **fields: An
 
 
 def connector_for(channel: Channel) -> Connector:
+    from tamtam.channels.tokens import persist_credentials
+
     cls = registry.get(channel.network)
     ctx = ChannelContext(
         channel_id=channel.pk,
@@ -76,6 +78,8 @@ def connector_for(channel: Channel) -> Connector:
         credentials=channel.get_credentials(),
         options=dict(channel.options or {}),
         external_id=channel.external_id,
+        # A token refreshed mid-publish (401 → refresh) is stored re-encrypted at once.
+        persist_credentials=lambda credentials: persist_credentials(channel.pk, credentials),
     )
     return cls(ctx)
 
@@ -95,7 +99,10 @@ def with_utm(link: str, target: PostTarget) -> str:
 
 
 def text_and_link(target: PostTarget) -> tuple[str, str]:
-    return (target.text or target.post.text), with_utm(target.link or target.post.link, target)
+    from tamtam.analytics.links import track_links  # short links, where the workspace tracks them
+
+    text, link = (target.text or target.post.text), with_utm(target.link or target.post.link, target)
+    return track_links(target, text, link)
 
 
 def build_request(target: PostTarget) -> PublishRequest:

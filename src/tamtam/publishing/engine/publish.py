@@ -69,11 +69,11 @@ log = logging.getLogger("tamtam.publishing")
 
 
 def claimable(now: datetime) -> QuerySet[PostTarget]:
-    """Targets the engine may take: never in a workspace in crisis mode, never on a channel whose
-    rate limit is spent until its reset."""
-    return PostTarget.objects.filter(workspace__crisis_mode=False).filter(
-        Q(channel__not_before__isnull=True) | Q(channel__not_before__lte=now)
-    )
+    """Targets the engine may take: never in a workspace in crisis mode (except a holding statement
+    released on the crisis fast track), never on a channel whose rate limit is spent until its reset."""
+    return PostTarget.objects.filter(
+        Q(workspace__crisis_mode=False) | Q(post__crisis_release__isnull=False)
+    ).filter(Q(channel__not_before__isnull=True) | Q(channel__not_before__lte=now))
 
 
 def claim_due(now: datetime, limit: int, owner: str) -> list[int]:
@@ -197,7 +197,10 @@ def _without_call(
     """(label, fields, audit action) for a claimed target that must not be sent now, else None.
     `budget` counts, per channel, the calls this batch may still make in the rate window."""
     channel = target.channel
-    if target.workspace.crisis_mode:
+    if (
+        target.workspace.crisis_mode
+        and not PostTarget.objects.filter(pk=target.pk, post__crisis_release__isnull=False).exists()
+    ):
         # Crisis mode came on after the claim: hold the post, resumable from where it was.
         paused_from = S.RETRY_WAIT if target.attempts else S.SCHEDULED
         return (

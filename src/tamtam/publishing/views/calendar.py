@@ -32,6 +32,7 @@ from tamtam.accounts import services as accounts
 from tamtam.accounts.models import Membership, Workspace
 from tamtam.accounts.permissions import Cap, can
 from tamtam.channels.models import Channel
+from tamtam.channels.tokens import channel_warnings
 from tamtam.lib import timeutil
 from tamtam.lib.errors import Conflict, InvalidInput
 from tamtam.lib.http import AuthedRequest
@@ -45,10 +46,20 @@ S = TargetState
 MOVABLE = services.PRE_FLIGHT | {S.PAUSED, S.FAILED, S.NEEDS_USER}
 # Same palette as the .badge.state-* classes in app.css.
 STATE_COLORS: dict[str, str] = {
-    S.DRAFT: "#868e96", S.IN_REVIEW: "#f08c00", S.CHANGES_REQUESTED: "#f08c00", S.APPROVED: "#1c7ed6",
-    S.SCHEDULED: "#3b5bdb", S.CLAIMED: "#3b5bdb", S.SENDING: "#3b5bdb", S.RETRY_WAIT: "#3b5bdb",
-    S.PUBLISHED: "#2f9e44", S.FAILED: "#e03131", S.NEEDS_USER: "#e03131", S.UNCONFIRMED: "#e03131",
-    S.PAUSED: "#495057", S.CANCELLED: "#495057",
+    S.DRAFT: "#868e96",
+    S.IN_REVIEW: "#f08c00",
+    S.CHANGES_REQUESTED: "#f08c00",
+    S.APPROVED: "#1c7ed6",
+    S.SCHEDULED: "#3b5bdb",
+    S.CLAIMED: "#3b5bdb",
+    S.SENDING: "#3b5bdb",
+    S.RETRY_WAIT: "#3b5bdb",
+    S.PUBLISHED: "#2f9e44",
+    S.FAILED: "#e03131",
+    S.NEEDS_USER: "#e03131",
+    S.UNCONFIRMED: "#e03131",
+    S.PAUSED: "#495057",
+    S.CANCELLED: "#495057",
 }
 # A wider window would let one request scan years of posts; FullCalendar never asks for more.
 MAX_RANGE = timedelta(days=190)
@@ -181,9 +192,10 @@ def target_event(target: PostTarget, tz: ZoneInfo, *, can_move: bool, cross: boo
     state_color = STATE_COLORS.get(target.state, "#868e96")
     ws = target.workspace
     editable = can_move and target.state in MOVABLE
+    warnings = [] if target.published_at else channel_warnings(target.channel)
     return {
         "id": str(target.pk),
-        "title": f"{target.channel.name} · {excerpt(text)}",
+        "title": f"{'⚠ ' if warnings else ''}{target.channel.name} · {excerpt(text)}",
         "start": local.isoformat(timespec="seconds"),
         "allDay": False,
         "editable": editable,
@@ -205,24 +217,32 @@ def target_event(target: PostTarget, tz: ZoneInfo, *, can_move: bool, cross: boo
             "remote_url": target.remote_url,
             "post_url": post_url(ws.pk, target.post_id),
             "move_url": reverse("publishing:move_target", kwargs={"ws": ws.pk, "target_id": target.pk})
-            if editable else "",
+            if editable
+            else "",
             "workspace": ws.name,
             "workspace_id": ws.pk,
             "local_time": local.strftime("%Y-%m-%d %H:%M"),
+            "channel_warnings": warnings,
         },
     }
 
 
-def _targets_between(workspace_ids: list[int], start: datetime, end: datetime, filters: Filters
-                     ) -> QuerySet[PostTarget]:
-    targets = PostTarget.objects.filter(
-        workspace_id__in=workspace_ids, scheduled_at__gte=start, scheduled_at__lt=end
-    ).select_related("channel", "post", "workspace").order_by("scheduled_at", "pk")
+def _targets_between(
+    workspace_ids: list[int], start: datetime, end: datetime, filters: Filters
+) -> QuerySet[PostTarget]:
+    targets = (
+        PostTarget.objects.filter(
+            workspace_id__in=workspace_ids, scheduled_at__gte=start, scheduled_at__lt=end
+        )
+        .select_related("channel", "post", "workspace")
+        .order_by("scheduled_at", "pk")
+    )
     return filters.apply(targets)
 
 
-def load_events(workspace: Workspace, start: datetime, end: datetime, channel_id: int | None
-                ) -> list[dict[str, Any]]:
+def load_events(
+    workspace: Workspace, start: datetime, end: datetime, channel_id: int | None
+) -> list[dict[str, Any]]:
     """One background event per local day with the load of each capped channel; full days flagged.
 
     Same count as planning.day_load (planning.CAP_STATES, local day bounds) but in one query for the
@@ -255,15 +275,17 @@ def load_events(workspace: Workspace, start: datetime, end: datetime, channel_id
             parts.append({"channel": channel.name, "count": count, "cap": cap, "full": count >= cap})
             if count >= cap:
                 full.append(channel.name)
-        events.append({
-            "id": f"load-{day.isoformat()}",
-            "start": day.isoformat(),
-            "allDay": True,
-            "display": "background",
-            "title": " · ".join(f"{p['channel']} {p['count']}/{p['cap']}" for p in parts),
-            "classNames": ["tt-load", "tt-load-full"] if full else ["tt-load"],
-            "extendedProps": {"load": parts, "full": full},
-        })
+        events.append(
+            {
+                "id": f"load-{day.isoformat()}",
+                "start": day.isoformat(),
+                "allDay": True,
+                "display": "background",
+                "title": " · ".join(f"{p['channel']} {p['count']}/{p['cap']}" for p in parts),
+                "classNames": ["tt-load", "tt-load-full"] if full else ["tt-load"],
+                "extendedProps": {"load": parts, "full": full},
+            }
+        )
     return events
 
 
@@ -299,25 +321,30 @@ def calendar(request: AuthedRequest, ws: int) -> HttpResponse:
     config = {
         "eventsUrl": reverse("publishing:calendar_events", kwargs={"ws": ws}),
         "loadUrl": reverse("publishing:calendar_load", kwargs={"ws": ws}),
+        "goodSlotsUrl": reverse("analytics:good_slots", kwargs={"ws": ws}),  # best times, highlighted
         "timeZone": tz.key,
         "cross": False,
         **_initial(request),
     }
-    return render(request, "publishing/calendar.html", {
-        "workspace": workspace,
-        "zone": zone_label(tz),
-        "config": config,
-        "channels": Channel.objects.filter(workspace=workspace).order_by("name"),
-        "campaigns": Campaign.objects.filter(workspace=workspace).order_by("name"),
-        "pillars": Pillar.objects.filter(workspace=workspace),
-        "states": S.choices,
-        "selected": request.GET,
-        "can_move": can(member.role, Cap.SCHEDULE),
-        "can_rotate": can(member.role, Cap.MANAGE_WORKSPACE),
-        "ical_url": ical_url(workspace),
-        "settings_url": settings_url(ws),
-        "state_colors": [(value, label, STATE_COLORS[value]) for value, label in S.choices],
-    })
+    return render(
+        request,
+        "publishing/calendar.html",
+        {
+            "workspace": workspace,
+            "zone": zone_label(tz),
+            "config": config,
+            "channels": Channel.objects.filter(workspace=workspace).order_by("name"),
+            "campaigns": Campaign.objects.filter(workspace=workspace).order_by("name"),
+            "pillars": Pillar.objects.filter(workspace=workspace),
+            "states": S.choices,
+            "selected": request.GET,
+            "can_move": can(member.role, Cap.SCHEDULE),
+            "can_rotate": can(member.role, Cap.MANAGE_WORKSPACE),
+            "ical_url": ical_url(workspace),
+            "settings_url": settings_url(ws),
+            "state_colors": [(value, label, STATE_COLORS[value]) for value, label in S.choices],
+        },
+    )
 
 
 def _viewer_zone(request: AuthedRequest, workspaces: list[Workspace]) -> ZoneInfo:
@@ -346,18 +373,22 @@ def calendar_all(request: AuthedRequest) -> HttpResponse:
         "cross": True,
         **_initial(request),
     }
-    return render(request, "publishing/calendar.html", {
-        "workspace": None,
-        "workspaces": workspaces,
-        "zone": zone_label(tz),
-        "zone_name": tz.key,
-        "own_zones": own_zones,
-        "other_zones": [z for z in timeutil.all_zone_names() if z not in own_zones],
-        "config": config,
-        "states": S.choices,
-        "selected": request.GET,
-        "state_colors": [(value, label, STATE_COLORS[value]) for value, label in S.choices],
-    })
+    return render(
+        request,
+        "publishing/calendar.html",
+        {
+            "workspace": None,
+            "workspaces": workspaces,
+            "zone": zone_label(tz),
+            "zone_name": tz.key,
+            "own_zones": own_zones,
+            "other_zones": [z for z in timeutil.all_zone_names() if z not in own_zones],
+            "config": config,
+            "states": S.choices,
+            "selected": request.GET,
+            "state_colors": [(value, label, STATE_COLORS[value]) for value, label in S.choices],
+        },
+    )
 
 
 @login_required
@@ -437,11 +468,13 @@ def move_target(request: AuthedRequest, ws: int, target_id: int) -> JsonResponse
         return json_error(exc.message, status=409)
     assert target.scheduled_at is not None
     local = timeutil.to_local(target.scheduled_at, tz)
-    return JsonResponse({
-        "ok": True,
-        "message": _("Moved to %(when)s.") % {"when": local.strftime("%Y-%m-%d %H:%M")},
-        "event": target_event(target, tz, can_move=True, cross=bool(body.get("tz"))),
-    })
+    return JsonResponse(
+        {
+            "ok": True,
+            "message": _("Moved to %(when)s.") % {"when": local.strftime("%Y-%m-%d %H:%M")},
+            "event": target_event(target, tz, can_move=True, cross=bool(body.get("tz"))),
+        }
+    )
 
 
 @require_GET
@@ -450,8 +483,9 @@ def ical(request: AuthedRequest, token: str) -> HttpResponse:
     workspace = Workspace.objects.filter(ical_token=token).first() if token else None
     if workspace is None:
         raise Http404("unknown calendar feed")
-    response = HttpResponse(planning.ical_feed(workspace, settings.BASE_URL),
-                            content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(
+        planning.ical_feed(workspace, settings.BASE_URL), content_type="text/calendar; charset=utf-8"
+    )
     response["Content-Disposition"] = f'inline; filename="tamtam-{workspace.slug or workspace.pk}.ics"'
     response["Cache-Control"] = "private, max-age=300"
     return response

@@ -38,8 +38,10 @@ def _column_help() -> dict[str, str]:
     return {
         "text": _("The post's text."),
         "channels": _("Channel names (or ids) of this workspace, separated by | or ;"),
-        "time": _("When to publish: 2026-04-02 09:30 or 02/04/2026 09:30 in the workspace's time zone, "
-                  "or ISO 8601 with an offset (2026-04-02T09:30:00+02:00)."),
+        "time": _(
+            "When to publish: 2026-04-02 09:30 or 02/04/2026 09:30 in the workspace's time zone, "
+            "or ISO 8601 with an offset (2026-04-02T09:30:00+02:00)."
+        ),
         "media_url": _("Optional: the address of an image or video to attach."),
         "campaign": _("Optional: the name of a campaign of this workspace."),
         "link": _("Optional: a link to add to the post (http:// or https://)."),
@@ -68,7 +70,9 @@ def _stash(request: AuthedRequest, ws: int, data: bytes, name: str) -> str:
             del request.session[key]
     token = secrets.token_urlsafe(16)
     request.session[SESSION_PREFIX + token] = {
-        "ws": ws, "name": name[:200], "data": base64.b64encode(data).decode("ascii"),
+        "ws": ws,
+        "name": name[:200],
+        "data": base64.b64encode(data).decode("ascii"),
         "sha256": hashlib.sha256(data).hexdigest(),
     }
     return token
@@ -85,11 +89,19 @@ def _unstash(request: AuthedRequest, ws: int, token: str) -> tuple[bytes, str] |
 
 
 def _page(request: AuthedRequest, member: Membership, status: int = 200, **ctx: Any) -> HttpResponse:
-    return render(request, "publishing/import.html", {
-        "workspace": member.workspace, "columns": columns(), "max_mb": MAX_BYTES // (1024 * 1024),
-        "zone": member.workspace.time_zone,
-        "column_help": [(col, _column_help().get(col, "")) for col in columns()], **ctx,
-    }, status=status)
+    return render(
+        request,
+        "publishing/import.html",
+        {
+            "workspace": member.workspace,
+            "columns": columns(),
+            "max_mb": MAX_BYTES // (1024 * 1024),
+            "zone": member.workspace.time_zone,
+            "column_help": [(col, _column_help().get(col, "")) for col in columns()],
+            **ctx,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -103,17 +115,30 @@ def import_csv(request: AuthedRequest, ws: int) -> HttpResponse:
     if upload is None:
         return _page(request, member, status=400, upload_error=_("Choose a CSV file."))
     if upload.size is not None and upload.size > MAX_BYTES:
-        return _page(request, member, status=400, upload_error=_("The file is larger than %(mb)d MB.")
-                     % {"mb": MAX_BYTES // (1024 * 1024)})
+        return _page(
+            request,
+            member,
+            status=400,
+            upload_error=_("The file is larger than %(mb)d MB.") % {"mb": MAX_BYTES // (1024 * 1024)},
+        )
     data = upload.read()
     preview = csv_import.parse(member.workspace, data)
     rows = preview.rows
     valid = sum(1 for row in rows if row.ok and not row.duplicate)
     duplicates = sum(1 for row in rows if row.ok and row.duplicate)
     token = _stash(request, ws, data, upload.name or "import.csv") if valid else ""
-    return _page(request, member, preview=preview, rows=shown_rows(rows), total=len(rows), valid=valid,
-                 duplicates=duplicates, invalid=sum(1 for row in rows if not row.ok), token=token,
-                 filename=upload.name)
+    return _page(
+        request,
+        member,
+        preview=preview,
+        rows=shown_rows(rows),
+        total=len(rows),
+        valid=valid,
+        duplicates=duplicates,
+        invalid=sum(1 for row in rows if not row.ok),
+        token=token,
+        filename=upload.name,
+    )
 
 
 def _run(request: AuthedRequest, member: Membership) -> HttpResponse:
@@ -121,8 +146,12 @@ def _run(request: AuthedRequest, member: Membership) -> HttpResponse:
     token = request.POST.get("token", "")
     stashed = _unstash(request, ws, token)
     if stashed is None:
-        return _page(request, member, status=400,
-                     upload_error=_("This import is no longer available; upload the file again."))
+        return _page(
+            request,
+            member,
+            status=400,
+            upload_error=_("This import is no longer available; upload the file again."),
+        )
     data, name = stashed
     report = csv_import.run(member.workspace, request.user, data)
     request.session.pop(SESSION_PREFIX + token, None)

@@ -36,8 +36,12 @@ from tamtam.publishing.views.calendar import excerpt, post_url
 
 S = TargetState
 WEEKDAYS = [
-    (0, gettext_lazy("Monday")), (1, gettext_lazy("Tuesday")), (2, gettext_lazy("Wednesday")),
-    (3, gettext_lazy("Thursday")), (4, gettext_lazy("Friday")), (5, gettext_lazy("Saturday")),
+    (0, gettext_lazy("Monday")),
+    (1, gettext_lazy("Tuesday")),
+    (2, gettext_lazy("Wednesday")),
+    (3, gettext_lazy("Thursday")),
+    (4, gettext_lazy("Friday")),
+    (5, gettext_lazy("Saturday")),
     (6, gettext_lazy("Sunday")),
 ]
 RRULE_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
@@ -92,19 +96,37 @@ def _queue_card(queue: Queue, now: datetime) -> dict[str, Any]:
     slots = list(queue.slots.all())
     columns = [(label, [s for s in slots if s.weekday == day]) for day, label in WEEKDAYS]
     posts = _upcoming(queue, now)
+    from tamtam.analytics.besttime import suggest_for_queue  # best times learned from the account
+
+    best, suggested = suggest_for_queue(queue)
     return {
         "queue": queue,
+        "best_times": best,
+        "suggested_slots": suggested,
         "columns": columns,
         "slot_count": len(slots),
         "next_slot": planning.next_queue_slot(queue, after=now),
-        "upcoming": [{"post": p, "excerpt": excerpt(p.text, 90), "url": post_url(queue.workspace_id, p.pk),
-                      "targets": list(p.targets.all())} for p in posts],
+        "upcoming": [
+            {
+                "post": p,
+                "excerpt": excerpt(p.text, 90),
+                "url": post_url(queue.workspace_id, p.pk),
+                "targets": list(p.targets.all()),
+            }
+            for p in posts
+        ],
     }
 
 
-def _queues_page(request: AuthedRequest, ws: int, *, create_form: QueueForm | None = None,
-                 edit_forms: dict[int, QueueForm] | None = None,
-                 slot_forms: dict[int, SlotForm] | None = None, status: int = 200) -> HttpResponse:
+def _queues_page(
+    request: AuthedRequest,
+    ws: int,
+    *,
+    create_form: QueueForm | None = None,
+    edit_forms: dict[int, QueueForm] | None = None,
+    slot_forms: dict[int, SlotForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     member = accounts.require(request.user, ws, Cap.VIEW_CALENDAR)
     workspace = member.workspace
     now = timezone.now()
@@ -117,24 +139,34 @@ def _queues_page(request: AuthedRequest, ws: int, *, create_form: QueueForm | No
     cards = []
     for queue in queues:
         card = _queue_card(queue, now)
-        card["edit_form"] = edit_forms.get(queue.pk) or QueueForm(instance=queue, workspace=workspace,
-                                                                 prefix=f"q{queue.pk}")
+        card["edit_form"] = edit_forms.get(queue.pk) or QueueForm(
+            instance=queue, workspace=workspace, prefix=f"q{queue.pk}"
+        )
         card["slot_form"] = slot_forms.get(queue.pk) or SlotForm(prefix=f"s{queue.pk}")
         cards.append(card)
     unscheduled = (
-        Post.objects.filter(workspace=workspace, scheduled_at__isnull=True)
-        .exclude(targets__state__in=[S.PUBLISHED, S.CLAIMED, S.SENDING, S.CANCELLED])
-        .order_by("-created_at")[:50]
-    ) if can(member.role, Cap.SCHEDULE) else []
-    return render(request, "publishing/queues.html", {
-        "workspace": workspace,
-        "zone": workspace.time_zone,
-        "cards": cards,
-        "can_manage": can_manage,
-        "can_schedule": can(member.role, Cap.SCHEDULE),
-        "create_form": create_form or QueueForm(workspace=workspace, prefix="new"),
-        "unscheduled": [(p, excerpt(p.text, 70)) for p in unscheduled],
-    }, status=status)
+        (
+            Post.objects.filter(workspace=workspace, scheduled_at__isnull=True)
+            .exclude(targets__state__in=[S.PUBLISHED, S.CLAIMED, S.SENDING, S.CANCELLED])
+            .order_by("-created_at")[:50]
+        )
+        if can(member.role, Cap.SCHEDULE)
+        else []
+    )
+    return render(
+        request,
+        "publishing/queues.html",
+        {
+            "workspace": workspace,
+            "zone": workspace.time_zone,
+            "cards": cards,
+            "can_manage": can_manage,
+            "can_schedule": can(member.role, Cap.SCHEDULE),
+            "create_form": create_form or QueueForm(workspace=workspace, prefix="new"),
+            "unscheduled": [(p, excerpt(p.text, 70)) for p in unscheduled],
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -181,8 +213,9 @@ def queue_delete(request: AuthedRequest, ws: int, queue_id: int) -> HttpResponse
     queue = _queue_or_404(member.workspace, queue_id)
     # Posts keep their time: deleting a queue only stops it from handing out new slots.
     with transaction.atomic():
-        accounts.audit(member.workspace, request.user, "queue.deleted", None, summary=queue.name,
-                       queue_id=queue.pk)
+        accounts.audit(
+            member.workspace, request.user, "queue.deleted", None, summary=queue.name, queue_id=queue.pk
+        )
         queue.delete()
     messages.success(request, _("Queue deleted. Posts already placed keep their time."))
     return redirect("publishing:queues", ws=ws)
@@ -198,10 +231,19 @@ def slot_add(request: AuthedRequest, ws: int, queue_id: int) -> HttpResponse:
         return _queues_page(request, ws, slot_forms={queue.pk: form}, status=400)
     at: time = form.cleaned_data["time"].replace(second=0, microsecond=0)
     with transaction.atomic():
-        added = [day for day in form.cleaned_data["weekdays"]
-                 if QueueSlot.objects.get_or_create(queue=queue, weekday=day, time=at)[1]]
-        accounts.audit(member.workspace, request.user, "queue.slots_added", queue,
-                       summary=f"{queue.name}: {at:%H:%M} on {len(added)} day(s)", weekdays=added)
+        added = [
+            day
+            for day in form.cleaned_data["weekdays"]
+            if QueueSlot.objects.get_or_create(queue=queue, weekday=day, time=at)[1]
+        ]
+        accounts.audit(
+            member.workspace,
+            request.user,
+            "queue.slots_added",
+            queue,
+            summary=f"{queue.name}: {at:%H:%M} on {len(added)} day(s)",
+            weekdays=added,
+        )
     messages.success(request, _("%(count)d time slot(s) added.") % {"count": len(added)})
     return _to_queue(ws, queue.pk)
 
@@ -213,8 +255,13 @@ def slot_delete(request: AuthedRequest, ws: int, queue_id: int, slot_id: int) ->
     queue = _queue_or_404(member.workspace, queue_id)
     slot = get_object_or_404(QueueSlot, pk=slot_id, queue=queue)
     with transaction.atomic():
-        accounts.audit(member.workspace, request.user, "queue.slot_removed", queue,
-                       summary=f"{queue.name}: {slot.weekday} {slot.time:%H:%M}")
+        accounts.audit(
+            member.workspace,
+            request.user,
+            "queue.slot_removed",
+            queue,
+            summary=f"{queue.name}: {slot.weekday} {slot.time:%H:%M}",
+        )
         slot.delete()
     return _to_queue(ws, queue.pk)
 
@@ -236,8 +283,11 @@ def queue_add_post(request: AuthedRequest, ws: int, queue_id: int) -> HttpRespon
     else:
         assert post.scheduled_at is not None
         local = timeutil.to_local(post.scheduled_at, member.workspace.tz)
-        messages.success(request, _("Added to “%(queue)s” at %(when)s.") % {
-            "queue": queue.name, "when": local.strftime("%Y-%m-%d %H:%M")})
+        messages.success(
+            request,
+            _("Added to “%(queue)s” at %(when)s.")
+            % {"queue": queue.name, "when": local.strftime("%Y-%m-%d %H:%M")},
+        )
     return _to_queue(ws, queue.pk)
 
 
@@ -245,22 +295,42 @@ def queue_add_post(request: AuthedRequest, ws: int, queue_id: int) -> HttpRespon
 
 
 class RecurrenceForm(forms.Form):
-    FREQUENCIES = [("DAILY", gettext_lazy("Every day")), ("WEEKLY", gettext_lazy("Every week")),
-                   ("MONTHLY", gettext_lazy("Every month"))]
+    FREQUENCIES = [
+        ("DAILY", gettext_lazy("Every day")),
+        ("WEEKLY", gettext_lazy("Every week")),
+        ("MONTHLY", gettext_lazy("Every month")),
+    ]
 
-    frequency = forms.ChoiceField(label=gettext_lazy("Repeat"), choices=FREQUENCIES, initial="WEEKLY",
-                                  widget=forms.RadioSelect)
+    frequency = forms.ChoiceField(
+        label=gettext_lazy("Repeat"), choices=FREQUENCIES, initial="WEEKLY", widget=forms.RadioSelect
+    )
     interval = forms.IntegerField(
-        label=gettext_lazy("Every"), min_value=1, max_value=52, initial=1,
+        label=gettext_lazy("Every"),
+        min_value=1,
+        max_value=52,
+        initial=1,
         help_text=gettext_lazy("1 = every day / week / month, 2 = every other one…"),
     )
-    weekdays = forms.TypedMultipleChoiceField(label=gettext_lazy("On"), choices=WEEKDAYS, coerce=int,
-                                              required=False, widget=forms.CheckboxSelectMultiple)
-    monthday = forms.IntegerField(label=gettext_lazy("On day"), min_value=1, max_value=31, required=False,
-                                  help_text=gettext_lazy("Months without this day are skipped."))
-    until = forms.DateField(label=gettext_lazy("Until (included)"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}),
-                            help_text=gettext_lazy("Leave empty to repeat until stopped."))
+    weekdays = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("On"),
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    monthday = forms.IntegerField(
+        label=gettext_lazy("On day"),
+        min_value=1,
+        max_value=31,
+        required=False,
+        help_text=gettext_lazy("Months without this day are skipped."),
+    )
+    until = forms.DateField(
+        label=gettext_lazy("Until (included)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("Leave empty to repeat until stopped."),
+    )
 
     def __init__(self, *args: Any, first_local: datetime, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -271,8 +341,13 @@ class RecurrenceForm(forms.Form):
 
     def default_data(self) -> dict[str, Any]:
         """What the page starts from: every week on the post's own weekday."""
-        return {"frequency": "WEEKLY", "interval": 1, "weekdays": [str(self.first_local.weekday())],
-                "monthday": self.first_local.day, "until": ""}
+        return {
+            "frequency": "WEEKLY",
+            "interval": 1,
+            "weekdays": [str(self.first_local.weekday())],
+            "monthday": self.first_local.day,
+            "until": "",
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -312,8 +387,9 @@ class RecurrenceForm(forms.Form):
         return timeutil.local_day_bounds(until, workspace.tz)[1] - timedelta(seconds=1)
 
 
-def preview(workspace: Workspace, first: datetime, rule: str, until: datetime | None,
-            count: int = PREVIEW_COUNT) -> list[datetime]:
+def preview(
+    workspace: Workspace, first: datetime, rule: str, until: datetime | None, count: int = PREVIEW_COUNT
+) -> list[datetime]:
     """The next `count` occurrences after the first post, as aware datetimes in the workspace's zone."""
     probe = Recurrence(workspace=workspace, rrule=rule, starts_at=first, until=until)
     start = max(first + timedelta(seconds=1), timezone.now())
@@ -328,12 +404,19 @@ def preview(workspace: Workspace, first: datetime, rule: str, until: datetime | 
 
 def _recurrence_context(request: AuthedRequest, ws: int, post_id: int) -> dict[str, Any]:
     member = accounts.require(request.user, ws, Cap.SCHEDULE)
-    post = get_object_or_404(Post.objects.select_related("workspace", "recurrence"),
-                             pk=post_id, workspace_id=ws)
+    post = get_object_or_404(
+        Post.objects.select_related("workspace", "recurrence"), pk=post_id, workspace_id=ws
+    )
     current = post.recurrence if post.recurrence and post.recurrence.template_id == post.pk else None
-    return {"member": member, "workspace": member.workspace, "post": post, "current": current,
-            "post_url": post_url(ws, post.pk), "excerpt": excerpt(post.text, 140),
-            "zone": member.workspace.time_zone}
+    return {
+        "member": member,
+        "workspace": member.workspace,
+        "post": post,
+        "current": current,
+        "post_url": post_url(ws, post.pk),
+        "excerpt": excerpt(post.text, 140),
+        "zone": member.workspace.time_zone,
+    }
 
 
 def _form(ctx: dict[str, Any], data: Any = None) -> RecurrenceForm | None:
@@ -346,8 +429,11 @@ def _form(ctx: dict[str, Any], data: Any = None) -> RecurrenceForm | None:
 
 
 def _planned_occurrences(rec: Recurrence) -> list[Post]:
-    return list(Post.objects.filter(recurrence=rec, scheduled_at__gte=timezone.now())
-                .exclude(pk=rec.template_id).exclude(targets__state=S.CANCELLED))
+    return list(
+        Post.objects.filter(recurrence=rec, scheduled_at__gte=timezone.now())
+        .exclude(pk=rec.template_id)
+        .exclude(targets__state=S.CANCELLED)
+    )
 
 
 def _cancel_planned(rec: Recurrence, actor: Any) -> int:
@@ -377,17 +463,29 @@ def recurrence(request: AuthedRequest, ws: int, post_id: int) -> HttpResponse:
                     Recurrence.objects.filter(pk=ctx["current"].pk).update(active=False)
                     replaced = _cancel_planned(ctx["current"], request.user)
                 rec = planning.make_recurring(post, form.rrule, form.until_utc(workspace))
-                accounts.audit(workspace, request.user, "post.recurrence_set", post, summary=rec.rrule,
-                               replaced_cancelled=replaced)
+                accounts.audit(
+                    workspace,
+                    request.user,
+                    "post.recurrence_set",
+                    post,
+                    summary=rec.rrule,
+                    replaced_cancelled=replaced,
+                )
         except InvalidInput as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("This post now repeats. Its next occurrences appear in the calendar "
-                                        "within a few minutes, two weeks ahead."))
+            messages.success(
+                request,
+                _(
+                    "This post now repeats. Its next occurrences appear in the calendar "
+                    "within a few minutes, two weeks ahead."
+                ),
+            )
             return redirect("publishing:recurrence", ws=ws, post_id=post_id)
     if form is not None and form.is_bound and form.is_valid():
-        ctx["occurrences"] = preview(ctx["workspace"], ctx["post"].scheduled_at, form.rrule,
-                                     form.until_utc(ctx["workspace"]))
+        ctx["occurrences"] = preview(
+            ctx["workspace"], ctx["post"].scheduled_at, form.rrule, form.until_utc(ctx["workspace"])
+        )
     if ctx["current"] is not None:
         cur = ctx["current"]
         ctx["current_next"] = preview(ctx["workspace"], cur.starts_at, cur.rrule, cur.until)
@@ -404,8 +502,9 @@ def recurrence_preview(request: AuthedRequest, ws: int, post_id: int) -> HttpRes
     ctx = _recurrence_context(request, ws, post_id)
     form = _form(ctx, request.POST)
     if form is not None and form.is_valid():
-        ctx["occurrences"] = preview(ctx["workspace"], ctx["post"].scheduled_at, form.rrule,
-                                     form.until_utc(ctx["workspace"]))
+        ctx["occurrences"] = preview(
+            ctx["workspace"], ctx["post"].scheduled_at, form.rrule, form.until_utc(ctx["workspace"])
+        )
     ctx["form"] = form
     return render(request, "publishing/recurrence_preview.html", ctx)
 
@@ -422,8 +521,16 @@ def recurrence_stop(request: AuthedRequest, ws: int, post_id: int) -> HttpRespon
         Recurrence.objects.filter(pk=current.pk).update(active=False)
         Post.objects.filter(pk=post_id).update(recurrence=None)
         cancelled = _cancel_planned(current, request.user) if request.POST.get("cancel_planned") else 0
-        accounts.audit(ctx["workspace"], request.user, "post.recurrence_stopped", ctx["post"],
-                       summary=current.rrule, cancelled=cancelled)
-    messages.success(request, _("The post no longer repeats. %(count)d planned occurrence(s) cancelled.")
-                     % {"count": cancelled})
+        accounts.audit(
+            ctx["workspace"],
+            request.user,
+            "post.recurrence_stopped",
+            ctx["post"],
+            summary=current.rrule,
+            cancelled=cancelled,
+        )
+    messages.success(
+        request,
+        _("The post no longer repeats. %(count)d planned occurrence(s) cancelled.") % {"count": cancelled},
+    )
     return redirect("publishing:recurrence", ws=ws, post_id=post_id)

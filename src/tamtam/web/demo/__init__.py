@@ -47,6 +47,7 @@ from tamtam.publishing.models import (
 from tamtam.publishing.services import PostInput, VariantInput
 from tamtam.publishing.states import TargetState
 from tamtam.strategy.models import Campaign, Persona, Pillar
+from tamtam.web.demo import insights
 from tamtam.web.demo.content import BRANDS, BrandSpec, PostSpec
 
 S = TargetState
@@ -67,6 +68,14 @@ ENGINE_STATES = {S.PUBLISHED, S.FAILED, S.NEEDS_USER, S.UNCONFIRMED, S.RETRY_WAI
 FORCED_DIALS: dict[str, dict[str, object]] = {
     S.UNCONFIRMED: {"ambiguous_rate": 1.0, "error_rate": 0.0},
     S.RETRY_WAIT: {"error_rate": 1.0},
+}
+# A small brand's audience writes a message every day or two, not every half hour (the sandbox's
+# default), so the week the demo's accounts have been open fills the inbox without flooding it (and
+# without making the seed slow: every item goes through the inbox's language and sentiment analysis).
+AUDIENCE = {
+    "audience_dm_every_s": 48 * 3600.0,
+    "audience_mention_every_s": 36 * 3600.0,
+    "audience_comments_per_post": 6,
 }
 PUBLISH_TRIES = 4  # a "published" post that meets the channel's small error rate is tried again
 
@@ -95,8 +104,9 @@ def seed(*, password: str | None = None, now: datetime | None = None) -> SeedRes
     with transaction.atomic():
         agency = Agency.objects.create(name=AGENCY_NAME, slug=AGENCY_SLUG, brand_color="#c2410c")
         users, credentials = _people(password)
-        result = SeedResult(created=True, agency=agency, credentials=credentials,
-                            used_engine=engine is not None)
+        result = SeedResult(
+            created=True, agency=agency, credentials=credentials, used_engine=engine is not None
+        )
         for spec in BRANDS:
             result.workspaces.append(_Brand(spec, agency, users, engine, now or timezone.now()).build())
         # The periodic job's work, done now so the recurring posts show in the calendar at once.
@@ -122,8 +132,13 @@ def _people(password: str | None) -> tuple[dict[str, tuple[User, str]], list[Cre
             secret = password or secrets.token_urlsafe(12)
             superuser = role == Role.OWNER
             user = User.objects.create_user(
-                username=username, password=secret, email=f"{username}@demo.tamtam.invalid",
-                first_name=first, last_name=last, is_staff=superuser, is_superuser=superuser,
+                username=username,
+                password=secret,
+                email=f"{username}@demo.tamtam.invalid",
+                first_name=first,
+                last_name=last,
+                is_staff=superuser,
+                is_superuser=superuser,
             )
         users[username] = (user, role)
         credentials.append(Credential(username.capitalize(), username, secret))
@@ -135,7 +150,7 @@ def jpeg(color: str, size: int = 240, band: int = 5) -> bytes:
 
     JPEG because Instagram accepts nothing else; written by hand because an image library would be a
     dependency for the demo alone."""
-    rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
 
     def ycc(r: float, g: float, b: float) -> list[int]:
         y = 0.299 * r + 0.587 * g + 0.114 * b
@@ -187,8 +202,9 @@ def jpeg(color: str, size: int = 240, band: int = 5) -> bytes:
 
     header = segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
     header += segment(0xDB, b"\x00" + bytes([8] * 64))  # DC quantised by 8: the level itself
-    header += segment(0xC0, struct.pack(">BHHB", 8, size, size, 3) + b"".join(
-        bytes([cid, 0x11, 0]) for cid in (1, 2, 3)))
+    header += segment(
+        0xC0, struct.pack(">BHHB", 8, size, size, 3) + b"".join(bytes([cid, 0x11, 0]) for cid in (1, 2, 3))
+    )
     header += segment(0xC4, b"\x00" + bytes(dc_bits) + bytes(range(12)))
     header += segment(0xC4, b"\x10" + bytes([1] + [0] * 15) + b"\x00")
     header += segment(0xDA, b"\x03" + b"".join(bytes([cid, 0x00]) for cid in (1, 2, 3)) + b"\x00\x3f\x00")
@@ -204,13 +220,21 @@ def _simulated_failure(options: dict[str, Any], now: datetime, *, lacks_media: b
     fields: dict[str, Any]
     if options.get("needs_user"):
         message = _("The access token was revoked. Reconnect the account.")
-        fields = {"state": S.NEEDS_USER, "due_at": None, "last_error": message,
-                  "last_error_kind": "needs_user"}
+        fields = {
+            "state": S.NEEDS_USER,
+            "due_at": None,
+            "last_error": message,
+            "last_error_kind": "needs_user",
+        }
         return fields, AttemptOutcome.NEEDS_USER, 401
     if options.get("ambiguous_rate") == 1.0:
         message = _("The network did not answer in time; the post may have been published.")
-        fields = {"state": S.UNCONFIRMED, "due_at": now, "last_error": message,
-                  "last_error_kind": "ambiguous"}
+        fields = {
+            "state": S.UNCONFIRMED,
+            "due_at": now,
+            "last_error": message,
+            "last_error_kind": "ambiguous",
+        }
         return fields, AttemptOutcome.AMBIGUOUS, None
     if lacks_media:
         message = _("This network needs an image or a video.")
@@ -218,14 +242,23 @@ def _simulated_failure(options: dict[str, Any], now: datetime, *, lacks_media: b
         return fields, AttemptOutcome.PERMANENT, 400
     if options.get("error_rate") == 1.0:
         message = _("The network answered 503 Service Unavailable.")
-        return ({"state": S.RETRY_WAIT, "due_at": now + timedelta(seconds=30), "last_error": message,
-                 "last_error_kind": "retry"}, AttemptOutcome.RETRY, 503)
+        return (
+            {
+                "state": S.RETRY_WAIT,
+                "due_at": now + timedelta(seconds=30),
+                "last_error": message,
+                "last_error_kind": "retry",
+            },
+            AttemptOutcome.RETRY,
+            503,
+        )
     return None
 
 
 class _Brand:
-    def __init__(self, spec: BrandSpec, agency: Agency, users: dict[str, tuple[User, str]], engine: Any,
-                 now: datetime) -> None:
+    def __init__(
+        self, spec: BrandSpec, agency: Agency, users: dict[str, tuple[User, str]], engine: Any, now: datetime
+    ) -> None:
         self.spec, self.agency, self.users, self.engine, self.now = spec, agency, users, engine, now
         self.channels: dict[str, Channel] = {}
         self.pillars: list[Pillar] = []
@@ -238,28 +271,39 @@ class _Brand:
     def build(self) -> Workspace:
         spec = self.spec
         self.ws = Workspace.objects.create(
-            agency=self.agency, name=spec.name, slug=spec.slug, time_zone=spec.time_zone,
-            language=spec.language, approval_policy=spec.approval_policy, color=spec.color,
+            agency=self.agency,
+            name=spec.name,
+            slug=spec.slug,
+            time_zone=spec.time_zone,
+            language=spec.language,
+            approval_policy=spec.approval_policy,
+            color=spec.color,
         )
         self.tz = timeutil.zone(spec.time_zone)
         self.today = timeutil.to_local(self.now, self.tz).date()
         for user, role in self.users.values():
             Membership.objects.create(user=user, workspace=self.ws, role=role)
         self._channels()
+        insights.before_posts(self)
         self._strategy()
         self._images()
         for post in spec.posts:
             self.post(post)
         self._queue()
         self._recurring()
+        insights.after_posts(self)
         return self.ws
 
     def _channels(self) -> None:
         for spec in self.spec.channels:
             seed = zlib.crc32(f"{self.spec.slug}:{spec.key}".encode())
             self.channels[spec.key] = Channel.objects.create(
-                workspace=self.ws, network="sandbox", name=spec.name, handle=spec.handle,
-                external_id=f"sandbox-{seed}", options={"flavor": spec.flavor, "seed": seed, **spec.dials},
+                workspace=self.ws,
+                network="sandbox",
+                name=spec.name,
+                handle=spec.handle,
+                external_id=f"sandbox-{seed}",
+                options={"flavor": spec.flavor, "seed": seed, **AUDIENCE, **spec.dials},
             )
 
     def _strategy(self) -> None:
@@ -267,22 +311,35 @@ class _Brand:
             persona = Persona.objects.create(workspace=self.ws, name=name, description=description)
             persona.channels.set([self.channels[k] for k in keys])
             self.personas.append(persona)
-        self.pillars = [Pillar.objects.create(workspace=self.ws, name=name, target_share=share, color=color)
-                        for name, share, color in self.spec.pillars]
+        self.pillars = [
+            Pillar.objects.create(workspace=self.ws, name=name, target_share=share, color=color)
+            for name, share, color in self.spec.pillars
+        ]
         name, utm = self.spec.campaign
         self.campaign = Campaign.objects.create(
-            workspace=self.ws, name=name, utm_campaign=utm, starts_on=self.today - timedelta(days=7),
-            ends_on=self.today + timedelta(days=21), color=self.spec.color,
+            workspace=self.ws,
+            name=name,
+            utm_campaign=utm,
+            starts_on=self.today - timedelta(days=7),
+            ends_on=self.today + timedelta(days=21),
+            color=self.spec.color,
         )
 
     def _images(self) -> None:
         for index, (color, alt) in enumerate(self.spec.images, start=1):
             data = jpeg(color)
-            self.images.append(Media.objects.create(
-                workspace=self.ws, file=ContentFile(data, name=f"demo-{self.spec.slug}-{index}.jpg"),
-                content_type="image/jpeg", size=len(data), width=240, height=240, alt_text=alt,
-                sha256=hashlib.sha256(data).hexdigest(),
-            ))
+            self.images.append(
+                Media.objects.create(
+                    workspace=self.ws,
+                    file=ContentFile(data, name=f"demo-{self.spec.slug}-{index}.jpg"),
+                    content_type="image/jpeg",
+                    size=len(data),
+                    width=240,
+                    height=240,
+                    alt_text=alt,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                )
+            )
 
     def _queue(self) -> None:
         name, slots, keys = self.spec.queue
@@ -325,13 +382,19 @@ class _Brand:
         ids = [self.channels[k].pk for k in spec.channels]
         personas = [p.pk for p in self.personas if set(p.channels.values_list("pk", flat=True)) & set(ids)]
         data = PostInput(
-            text=self._fit(spec.text, spec.channels), link=spec.link, channel_ids=ids,
-            variants=[VariantInput(channel_id=self.channels[k].pk, text=self._fit(text, (k,)))
-                      for k, text in spec.variants.items()],
+            text=self._fit(spec.text, spec.channels),
+            link=spec.link,
+            channel_ids=ids,
+            variants=[
+                VariantInput(channel_id=self.channels[k].pk, text=self._fit(text, (k,)))
+                for k, text in spec.variants.items()
+            ],
             media_ids=[self.images[spec.image].pk] if spec.image is not None else [],
             campaign_id=self.campaign.pk if spec.campaign and self.campaign else None,
-            pillar_id=self.pillars[spec.pillar].pk if spec.pillar is not None else None, persona_ids=personas,
-            utm_source="", utm_campaign=self.campaign.utm_campaign if spec.campaign and self.campaign else "",
+            pillar_id=self.pillars[spec.pillar].pk if spec.pillar is not None else None,
+            persona_ids=personas,
+            utm_source="",
+            utm_campaign=self.campaign.utm_campaign if spec.campaign and self.campaign else "",
         )
         post = services.create_post(self.ws, self.user("community"), data, source=PostSource.DEMO)
         if spec.first_comment:
@@ -343,7 +406,7 @@ class _Brand:
         for key in keys:
             limits = planning.channel_limits(self.channels[key])
             while limits is not None and limits.count(text) > limits.max_chars:
-                text = text[: -10].rstrip() + "…"
+                text = text[:-10].rstrip() + "…"
         return text
 
     def post(self, spec: PostSpec) -> Post:
@@ -388,20 +451,31 @@ class _Brand:
             services.cancel_post(post, self.user("manager"))
         elif state in (S.CLAIMED, S.SENDING):
             # A worker holds it right now; when its lease runs out the sweeper takes it back.
-            targets.update(state=state, due_at=now, lease_owner="demo-worker",
-                           lease_until=now + timedelta(seconds=90), updated_at=now)
+            targets.update(
+                state=state,
+                due_at=now,
+                lease_owner="demo-worker",
+                lease_until=now + timedelta(seconds=90),
+                updated_at=now,
+            )
             if state == S.SENDING:
                 for target in targets:
-                    PublishAttempt.objects.create(target=target, number=1, worker="demo-worker",
-                                                  started_at=now, idempotency_key=target.idempotency_key)
+                    PublishAttempt.objects.create(
+                        target=target,
+                        number=1,
+                        worker="demo-worker",
+                        started_at=now,
+                        idempotency_key=target.idempotency_key,
+                    )
 
     # --- the engine ---------------------------------------------------------------------------------
 
     def _publish(self, target: PostTarget, wanted: str) -> None:
-        dials = FORCED_DIALS.get(wanted, {})
-        tries = 1 if dials or wanted != S.PUBLISHED else PUBLISH_TRIES
+        forced = FORCED_DIALS.get(wanted, {})
+        tries = 1 if forced or wanted != S.PUBLISHED else PUBLISH_TRIES
         for _try in range(tries):
-            state = self._run_engine(target, dials)
+            # Without the channel's latency: the seed publishes some thirty posts and should take seconds.
+            state = self._run_engine(target, {**forced, "latency_ms": 0})
             if state != S.RETRY_WAIT:
                 return
 
@@ -409,8 +483,12 @@ class _Brand:
         now = timezone.now()
         # The engine's claim, for this one target only: never someone else's due work.
         PostTarget.objects.filter(pk=target.pk, state__in=[S.SCHEDULED, S.RETRY_WAIT]).update(
-            state=S.CLAIMED, due_at=now, lease_owner=ENGINE_OWNER, lease_until=now + timedelta(minutes=2),
-            updated_at=now)
+            state=S.CLAIMED,
+            due_at=now,
+            lease_owner=ENGINE_OWNER,
+            lease_until=now + timedelta(minutes=2),
+            updated_at=now,
+        )
         with self._dials(target.channel_id, dials):
             if self.engine is not None:
                 self.engine.process_target(target.pk, ENGINE_OWNER)
@@ -447,12 +525,24 @@ class _Brand:
                 Channel.objects.filter(pk=target.channel_id).update(status=ChannelStatus.NEEDS_USER)
         else:
             remote = secrets.token_hex(6)
-            fields |= {"state": S.PUBLISHED, "due_at": None, "remote_id": remote, "published_at": now,
-                       "remote_url": f"https://sandbox.tamtam.local/@{target.channel.handle.lstrip('@')}/{remote}"}
+            fields |= {
+                "state": S.PUBLISHED,
+                "due_at": None,
+                "remote_id": remote,
+                "published_at": now,
+                "remote_url": f"https://sandbox.tamtam.local/@{target.channel.handle.lstrip('@')}/{remote}",
+            }
         PostTarget.objects.filter(pk=target_id).update(**fields)
-        PublishAttempt.objects.create(target=target, number=target.attempts + 1, worker=ENGINE_OWNER,
-                                      idempotency_key=target.idempotency_key, started_at=now, finished_at=now,
-                                      duration_ms=120, **attempt)
+        PublishAttempt.objects.create(
+            target=target,
+            number=target.attempts + 1,
+            worker=ENGINE_OWNER,
+            idempotency_key=target.idempotency_key,
+            started_at=now,
+            finished_at=now,
+            duration_ms=120,
+            **attempt,
+        )
 
     # --- dating back --------------------------------------------------------------------------------
 
@@ -471,9 +561,11 @@ class _Brand:
         Approval.objects.filter(post=post).update(created_at=F("created_at") + before)
         PostComment.objects.filter(post=post).update(created_at=F("created_at") + before)
         target_ids = [str(pk) for pk in targets.values_list("pk", flat=True)]
-        events = AuditEvent.objects.filter(workspace=self.ws, object_type="posttarget",
-                                           object_id__in=target_ids)
+        events = AuditEvent.objects.filter(
+            workspace=self.ws, object_type="posttarget", object_id__in=target_ids
+        )
         events.filter(action="target.scheduled").update(created_at=F("created_at") + before)
         events.exclude(action="target.scheduled").update(created_at=F("created_at") + shift)
         AuditEvent.objects.filter(workspace=self.ws, object_type="post", object_id=str(post.pk)).update(
-            created_at=F("created_at") + before)
+            created_at=F("created_at") + before
+        )

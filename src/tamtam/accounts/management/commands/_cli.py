@@ -33,19 +33,23 @@ def find_workspace(value: str) -> Workspace:
         matches = matches.filter(agency__slug=agency)
     candidates = list(matches[:10])
     if not candidates:
-        raise CommandError(_("No workspace \"%(value)s\". Known: %(known)s") % {
-            "value": value, "known": ", ".join(workspaces.values_list("slug", flat=True)[:20]) or "—"})
+        raise CommandError(
+            _('No workspace "%(value)s". Known: %(known)s')
+            % {"value": value, "known": ", ".join(workspaces.values_list("slug", flat=True)[:20]) or "—"}
+        )
     if len(candidates) > 1:
         names = ", ".join(f"{w.agency.slug}/{w.slug}" for w in candidates)
-        raise CommandError(_("Several workspaces are called \"%(value)s\": use one of %(names)s") % {
-            "value": value, "names": names})
+        raise CommandError(
+            _('Several workspaces are called "%(value)s": use one of %(names)s')
+            % {"value": value, "names": names}
+        )
     return candidates[0]
 
 
 def find_user(username: str) -> User:
     user = User.objects.filter(username=username).first()
     if user is None or not user.is_active:
-        raise CommandError(_("No active user \"%(name)s\".") % {"name": username})
+        raise CommandError(_('No active user "%(name)s".') % {"name": username})
     return user
 
 
@@ -56,8 +60,9 @@ def acting_as(username: str | None, workspace: Workspace, cap: Cap) -> Membershi
     user = find_user(username)
     member = accounts.membership(user, workspace.pk)
     if member is None:
-        raise CommandError(_("%(user)s is not a member of %(workspace)s.") % {
-            "user": username, "workspace": workspace.name})
+        raise CommandError(
+            _("%(user)s is not a member of %(workspace)s.") % {"user": username, "workspace": workspace.name}
+        )
     try:
         return accounts.require(user, workspace.pk, cap)
     except PermissionDenied as exc:  # its message names the role

@@ -29,8 +29,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--email", default="")
-        parser.add_argument("--password-stdin", action="store_true",
-                            help="Read the password from the first line of standard input.")
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="Read the password from the first line of standard input.",
+        )
         parser.add_argument("--workspace", help="Workspace slug (or id, or agency/slug).")
         parser.add_argument("--role", choices=Role.values)
         parser.add_argument("--superuser", action="store_true", help="Full access, including the admin site.")
@@ -39,14 +42,17 @@ class Command(BaseCommand):
         out = console(self)
         username = options["username"].strip()
         if not username or User.objects.filter(username__iexact=username).exists():
-            raise CommandError(_("The user \"%(name)s\" already exists.") % {"name": username} if username
-                               else _("A username is required."))
+            raise CommandError(
+                _('The user "%(name)s" already exists.') % {"name": username}
+                if username
+                else _("A username is required.")
+            )
         email = options["email"].strip()
         if email:
             try:
                 validate_email(email)
             except ValidationError:
-                raise CommandError(_("\"%(email)s\" is not an e-mail address.") % {"email": email}) from None
+                raise CommandError(_('"%(email)s" is not an e-mail address.') % {"email": email}) from None
         if bool(options["workspace"]) != bool(options["role"]):
             raise CommandError(_("--workspace and --role go together."))
         workspace = find_workspace(options["workspace"]) if options["workspace"] else None
@@ -54,8 +60,13 @@ class Command(BaseCommand):
         generated = not options["password_stdin"]
         password = secrets.token_urlsafe(12) if generated else self._read_password(username, email)
         with transaction.atomic():
-            user = User.objects.create_user(username=username, email=email, password=password,
-                                            is_staff=options["superuser"], is_superuser=options["superuser"])
+            user = User.objects.create_user(
+                username=username,
+                email=email,
+                password=password,
+                is_staff=options["superuser"],
+                is_superuser=options["superuser"],
+            )
             if workspace is not None:
                 try:
                     members.add_member(workspace, None, user.username, options["role"])
@@ -64,7 +75,9 @@ class Command(BaseCommand):
         summary = _("Created user %(name)s.") % {"name": username}
         if workspace is not None:
             summary += " " + _("%(role)s of %(workspace)s.") % {
-                "role": Role(options["role"]).label, "workspace": workspace.name}
+                "role": Role(options["role"]).label,
+                "workspace": workspace.name,
+            }
         if options["superuser"]:
             summary += " " + _("Superuser.")
         plain(out, summary, style="green")

@@ -20,8 +20,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--horizon-days", type=int, default=14, help="how far ahead to create posts")
-        parser.add_argument("--every", type=int, default=0, metavar="SECONDS",
-                            help="keep running, expanding again every SECONDS (0: once, then exit)")
+        parser.add_argument(
+            "--every",
+            type=int,
+            default=0,
+            metavar="SECONDS",
+            help="keep running, expanding again every SECONDS (0: once, then exit)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         while True:

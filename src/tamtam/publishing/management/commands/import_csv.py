@@ -28,9 +28,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="The CSV file, or - for standard input.")
         parser.add_argument("--workspace", required=True, help="Workspace slug (or id, or agency/slug).")
-        parser.add_argument("--as", dest="as_user", metavar="USERNAME",
-                            help="Import as this member (their role must allow imports); the audit log "
-                            "names them.")
+        parser.add_argument(
+            "--as",
+            dest="as_user",
+            metavar="USERNAME",
+            help="Import as this member (their role must allow imports); the audit log names them.",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Check every row, write nothing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -48,8 +51,10 @@ class Command(BaseCommand):
         if report.file_error:
             raise CommandError(report.file_error, returncode=FILE_ERROR)
         if report.errors:
-            raise CommandError(_("%(count)d row(s) could not be imported; see above.")
-                               % {"count": report.failed_lines}, returncode=ROW_ERRORS)
+            raise CommandError(
+                _("%(count)d row(s) could not be imported; see above.") % {"count": report.failed_lines},
+                returncode=ROW_ERRORS,
+            )
 
     def _open(self, name: str) -> tuple[IO[bytes], int | None]:
         if name == "-":
@@ -58,17 +63,25 @@ class Command(BaseCommand):
         try:
             return path.open("rb"), path.stat().st_size
         except OSError as exc:
-            raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": name, "error": exc.strerror},
-                               returncode=FILE_ERROR) from None
+            raise CommandError(
+                _("Cannot read %(file)s: %(error)s") % {"file": name, "error": exc.strerror},
+                returncode=FILE_ERROR,
+            ) from None
 
-    def _run(self, out: Any, workspace: Any, actor: Any, stream: IO[bytes], *, size: int | None,
-             dry_run: bool) -> csv_import.ImportReport:
+    def _run(
+        self, out: Any, workspace: Any, actor: Any, stream: IO[bytes], *, size: int | None, dry_run: bool
+    ) -> csv_import.ImportReport:
         columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
         # Live bars only on a terminal: in a pipe or a log they would be noise.
         with Progress(*columns, console=out, transient=True, disable=not out.is_terminal) as progress:
             task = progress.add_task(_("Checking") if dry_run else _("Importing"), total=size)
-            return csv_import.run(workspace, actor, stream, dry_run=dry_run,
-                                  progress=lambda done: progress.update(task, completed=done))
+            return csv_import.run(
+                workspace,
+                actor,
+                stream,
+                dry_run=dry_run,
+                progress=lambda done: progress.update(task, completed=done),
+            )
 
     def _print(self, out: Any, report: csv_import.ImportReport) -> None:
         for note in report.notes:

@@ -38,12 +38,18 @@ def _instant(value: str, workspace: Workspace, *, end: bool, option: str) -> dat
             return timeutil.local_day_bounds(day, workspace.tz)[0]
         instant = datetime.fromisoformat(value)
     except ValueError:
-        raise CommandError(_("%(option)s: expected a day (2026-03-29) or a time with an offset "
-                             "(2026-03-29T09:00:00+02:00), got \"%(value)s\"") % {
-                                 "option": option, "value": value}) from None
+        raise CommandError(
+            _(
+                "%(option)s: expected a day (2026-03-29) or a time with an offset "
+                '(2026-03-29T09:00:00+02:00), got "%(value)s"'
+            )
+            % {"option": option, "value": value}
+        ) from None
     if instant.tzinfo is None:
-        raise CommandError(_("%(option)s: a time zone offset is required (e.g. 2026-03-29T09:00:00+02:00)")
-                           % {"option": option})
+        raise CommandError(
+            _("%(option)s: a time zone offset is required (e.g. 2026-03-29T09:00:00+02:00)")
+            % {"option": option}
+        )
     return instant
 
 
@@ -60,10 +66,15 @@ class Command(BaseCommand):
         listing.add_argument("--json", action="store_true", help="JSON, as the REST API gives it.")
         scheduling = actions.add_parser("schedule", help="Set a post's time (approvals still apply).")
         scheduling.add_argument("post_id", type=int)
-        scheduling.add_argument("--at", required=True,
-                                help="ISO 8601 with an offset: 2026-03-29T09:00:00+02:00")
-        scheduling.add_argument("--as", dest="as_user", metavar="USERNAME",
-                                help="Schedule as this member (their role must allow scheduling).")
+        scheduling.add_argument(
+            "--at", required=True, help="ISO 8601 with an offset: 2026-03-29T09:00:00+02:00"
+        )
+        scheduling.add_argument(
+            "--as",
+            dest="as_user",
+            metavar="USERNAME",
+            help="Schedule as this member (their role must allow scheduling).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
@@ -75,8 +86,11 @@ class Command(BaseCommand):
 
     def list(self, options: dict[str, Any]) -> None:
         workspace = find_workspace(options["workspace"])
-        posts = Post.objects.filter(workspace=workspace).select_related("workspace").prefetch_related(
-            "targets__channel", "targets__targetmedia_set", "personas")
+        posts = (
+            Post.objects.filter(workspace=workspace)
+            .select_related("workspace")
+            .prefetch_related("targets__channel", "targets__targetmedia_set", "personas")
+        )
         if options["start"]:
             start = _instant(options["start"], workspace, end=False, option="--from")
             posts = posts.filter(scheduled_at__gte=start)
@@ -84,8 +98,11 @@ class Command(BaseCommand):
             end = _instant(options["end"], workspace, end=True, option="--to")
             posts = posts.filter(scheduled_at__lt=end)
         if options["state"]:
-            posts = posts.filter(pk__in=PostTarget.objects.filter(workspace=workspace, state=options["state"])
-                                 .values("post_id"))
+            posts = posts.filter(
+                pk__in=PostTarget.objects.filter(workspace=workspace, state=options["state"]).values(
+                    "post_id"
+                )
+            )
         posts = posts.order_by(F("scheduled_at").asc(nulls_last=True), "id")
         if options["json"]:
             # Plain write, not rich: a script reads this, so no wrapping and no styling.
@@ -102,8 +119,11 @@ class Command(BaseCommand):
         count = 0
         for post in posts.iterator(chunk_size=200):
             count += 1
-            when = timeutil.to_local(post.scheduled_at, workspace.tz).strftime("%Y-%m-%d %H:%M") \
-                if post.scheduled_at else "—"
+            when = (
+                timeutil.to_local(post.scheduled_at, workspace.tz).strftime("%Y-%m-%d %H:%M")
+                if post.scheduled_at
+                else "—"
+            )
             targets = sorted(post.targets.all(), key=lambda t: t.id)
             states = ", ".join(sorted({str(TargetState(t.state).label) for t in targets})) or "—"
             channels = ", ".join(t.channel.name for t in targets)
@@ -130,12 +150,23 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         out = console(self)
         local = timeutil.to_local(when, workspace.tz)
-        plain(out, _("Post %(id)d scheduled at %(local)s (%(zone)s), %(utc)s UTC.") % {
-            "id": post.pk, "local": local.strftime("%Y-%m-%d %H:%M"), "zone": workspace.time_zone,
-            "utc": when.astimezone(timeutil.zone("UTC")).strftime("%Y-%m-%d %H:%M")}, style="green")
+        plain(
+            out,
+            _("Post %(id)d scheduled at %(local)s (%(zone)s), %(utc)s UTC.")
+            % {
+                "id": post.pk,
+                "local": local.strftime("%Y-%m-%d %H:%M"),
+                "zone": workspace.time_zone,
+                "utc": when.astimezone(timeutil.zone("UTC")).strftime("%Y-%m-%d %H:%M"),
+            },
+            style="green",
+        )
         for target in post.targets.select_related("channel").order_by("id"):
             plain(out, f"  {target.channel.name}: {TargetState(target.state).label}")
         step = services.pending_step(post)
         if step and post.targets.filter(state=TargetState.IN_REVIEW).exists():
-            plain(out, _("Waiting for the %(step)s's approval before it can be published.") % {"step": step},
-                  style="yellow")
+            plain(
+                out,
+                _("Waiting for the %(step)s's approval before it can be published.") % {"step": step},
+                style="yellow",
+            )

@@ -20,31 +20,51 @@ class Command(BaseCommand):
     help = "Create the demo agency with two brands, sandbox channels and posts in every state."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--force-password", metavar="PASSWORD",
-                            help="Give every new demo user this password instead of a random one.")
+        parser.add_argument(
+            "--force-password",
+            metavar="PASSWORD",
+            help="Give every new demo user this password instead of a random one.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         out = console(self)
         with out.status(_("Seeding the demo (publishing on the sandbox network)…")):
             result = demo.seed(password=options["force_password"])
         if not result.created:
-            plain(out, _("The demo agency \"%(name)s\" already exists; nothing was changed.")
-                  % {"name": result.agency.name})
+            plain(
+                out,
+                _('The demo agency "%(name)s" already exists; nothing was changed.')
+                % {"name": result.agency.name},
+            )
             return
         plain(out, _("Created %(agency)s:") % {"agency": result.agency.name}, style="green")
         for workspace in result.workspaces:
             count = PostTarget.objects.filter(workspace=workspace).count()
-            plain(out, "  " + _("%(name)s (%(zone)s, %(language)s): %(channels)d channels, %(targets)d posts "
-                               "on channels") % {
-                "name": workspace.name, "zone": workspace.time_zone, "language": workspace.language,
-                "channels": workspace.channels.count(), "targets": count})
+            plain(
+                out,
+                "  "
+                + _("%(name)s (%(zone)s, %(language)s): %(channels)d channels, %(targets)d posts on channels")
+                % {
+                    "name": workspace.name,
+                    "zone": workspace.time_zone,
+                    "language": workspace.language,
+                    "channels": workspace.channels.count(),
+                    "targets": count,
+                },
+            )
         if not result.used_engine:
-            plain(out, _("The publishing engine is not installed: past posts were written as it would have."),
-                  style="yellow")
+            plain(
+                out,
+                _("The publishing engine is not installed: past posts were written as it would have."),
+                style="yellow",
+            )
         for credential in result.credentials:
             if credential.password is None:
-                plain(out, _("%(label)s user: %(username)s (existing user, password unchanged)") % {
-                    "label": credential.label, "username": credential.username})
+                plain(
+                    out,
+                    _("%(label)s user: %(username)s (existing user, password unchanged)")
+                    % {"label": credential.label, "username": credential.username},
+                )
             else:
                 # Printed once, here; it is stored only as a hash.
                 plain(out, f"{credential.label} user: {credential.username} / {credential.password}")

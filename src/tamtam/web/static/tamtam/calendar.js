@@ -79,6 +79,8 @@
 
     const sources = [{ id: "targets", url: config.eventsUrl, extraParams: filterParams, failure: onFailure }];
     if (config.loadUrl) sources.push({ id: "load", url: config.loadUrl, extraParams: filterParams, failure: onFailure });
+    // Good times to post (analytics best time), drawn behind the posts; a failure only loses the highlight.
+    if (config.goodSlotsUrl) sources.push({ id: "good-slots", url: config.goodSlotsUrl, extraParams: filterParams });
 
     const calendar = new window.FullCalendar.Calendar(host, {
       timeZone: "UTC",

@@ -124,8 +124,13 @@ class Command(BaseCommand):
             call_command("seed_demo")
         count = options["workers"] if options["workers"] is not None else settings.EMBEDDED_WORKERS
         try:
+            from tamtam.analytics.fastpath import ShortLinkFastPath  # short links before the middleware
+
             server = create_server(
-                get_wsgi_application(), host=options["host"], port=options["port"], threads=options["threads"]
+                ShortLinkFastPath(get_wsgi_application()),
+                host=options["host"],
+                port=options["port"],
+                threads=options["threads"],
             )
         except OSError as exc:
             where = f"{options['host']}:{options['port']}"

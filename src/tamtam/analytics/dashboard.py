@@ -1,0 +1,389 @@
+"""The data of each dashboard section, as plain dataclasses that pages, the API and reports render.
+
+Every section carries `empty`: True when nothing is known about the period, so that the page (or a
+report) says "no data for this period" instead of drawing zeros as if they were facts. Figures of a
+channel whose network has stopped answering carry the time since when (`stale_since`).
+
+    period = Period.last_days(workspace, 30)
+    kpis(workspace, period)                 headline figures with the previous period's
+    engagement_over_time(workspace, period) daily impressions, engagements, rate
+    best_posts(workspace, period)           the posts with the most engagements (drill-down rows)
+    channel_comparison(workspace, period)   one row per channel
+    listening_sentiment(workspace, period)  mentions per day by sentiment (listening)
+    inbox_response_times(workspace, period) first response and resolution times (inbox.metrics)
+    agency_overview(workspaces, period)     one row per workspace of an agency
+Objective progress is the strategy app's (tamtam.strategy).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from tamtam.accounts.models import Workspace
+from tamtam.analytics import engagement, services
+from tamtam.analytics.models import ChannelDaily, MetricPoll, PostDaily
+from tamtam.analytics.rollups import day_bounds, local_day
+from tamtam.channels.models import Channel
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one."""
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+    def each_day(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range(self.days)]
+
+    @classmethod
+    def last_days(cls, workspace: Workspace, days: int, today: date | None = None) -> Period:
+        today = today or local_day(timezone.now(), workspace.tz)
+        return cls(today - timedelta(days=days - 1), today)
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    if now is None or before is None or before == 0:
+        return None
+    return 100.0 * (now - before) / abs(before)
+
+
+@dataclass
+class Kpi:
+    metric: str
+    value: float | None
+    previous: float | None
+    change_pct: float | None  # None: nothing to compare with
+
+
+KPI_METRICS = ("impressions", "engagements", "engagement_rate", "clicks", "follower_growth", "conversions")
+
+
+def kpis(workspace: Workspace, period: Period, channel_ids: list[int] | None = None) -> list[Kpi]:
+    out = []
+    before = period.previous()
+    for metric in KPI_METRICS:
+        now = services.metric_total(workspace, metric, period.start, period.end, channel_ids=channel_ids)
+        prev = services.metric_total(workspace, metric, before.start, before.end, channel_ids=channel_ids)
+        out.append(Kpi(metric, now, prev, _change(now, prev)))
+    return out
+
+
+@dataclass
+class Series:
+    days: list[date]
+    impressions: list[float | None]
+    engagements: list[float | None]
+    engagement_rate: list[float | None]
+    previous_engagements: list[float | None]  # the previous period, aligned day by day
+    empty: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["days"] = [d.isoformat() for d in self.days]
+        return out
+
+
+def engagement_over_time(
+    workspace: Workspace, period: Period, channel_ids: list[int] | None = None
+) -> Series:
+    def by_day(metric: str, p: Period) -> dict[date, float]:
+        return dict(services.daily_series(workspace, metric, p.start, p.end, channel_ids=channel_ids))
+
+    impressions, engaged = by_day("impressions", period), by_day("engagements", period)
+    rates = by_day("engagement_rate", period)
+    before = period.previous()
+    prev = by_day("engagements", before)
+    days = period.each_day()
+    return Series(
+        days=days,
+        impressions=[impressions.get(d) for d in days],
+        engagements=[engaged.get(d) for d in days],
+        engagement_rate=[round(rates[d], 3) if d in rates else None for d in days],
+        previous_engagements=[prev.get(before.start + timedelta(days=i)) for i in range(period.days)],
+        empty=not engaged and not impressions,
+    )
+
+
+@dataclass
+class PostRow:
+    target_id: int
+    post_id: int
+    channel_id: int
+    channel: str
+    network: str
+    text: str
+    published_at: datetime | None
+    url: str
+    impressions: int
+    engagements: int
+    clicks: int
+    engagement_rate: float | None
+
+
+def best_posts(
+    workspace: Workspace,
+    period: Period,
+    *,
+    limit: int = 10,
+    channel_ids: list[int] | None = None,
+    campaign_id: int | None = None,
+    order: str = "engagements",
+) -> list[PostRow]:
+    """Posts ranked by what they gained in the period (engagements, impressions or rate)."""
+    from tamtam.publishing.models import PostTarget
+
+    qs = PostDaily.objects.filter(workspace=workspace, day__gte=period.start, day__lte=period.end)
+    if channel_ids is not None:
+        qs = qs.filter(channel_id__in=channel_ids)
+    if campaign_id is not None:
+        qs = qs.filter(campaign_id=campaign_id)
+    sums = list(
+        qs.values("target_id").annotate(
+            i=Sum("impressions"), e=Sum("engagements"), c=Sum("clicks"), b=Sum("rate_basis")
+        )
+    )
+    key = {"impressions": "i", "engagements": "e"}.get(order)
+    if key:
+        sums.sort(key=lambda r: (-(r[key] or 0), r["target_id"]))  # type: ignore[literal-required]
+    else:
+        sums.sort(key=lambda r: (-(engagement.rate(r["e"] or 0, r["b"] or 0) or 0), r["target_id"]))
+    sums = sums[:limit]
+    targets = PostTarget.objects.select_related("post", "channel").in_bulk([r["target_id"] for r in sums])
+    rows = []
+    for r in sums:
+        t = targets.get(r["target_id"])
+        if t is None:
+            continue
+        rows.append(
+            PostRow(
+                target_id=t.pk,
+                post_id=t.post_id,
+                channel_id=t.channel_id,
+                channel=t.channel.name,
+                network=t.channel.network,
+                text=(t.text or t.post.text)[:280],
+                published_at=t.published_at,
+                url=t.remote_url,
+                impressions=int(r["i"] or 0),
+                engagements=int(r["e"] or 0),
+                clicks=int(r["c"] or 0),
+                engagement_rate=engagement.rate(r["e"] or 0, r["b"] or 0),
+            )
+        )
+    return rows
+
+
+@dataclass
+class ChannelRow:
+    channel_id: int
+    name: str
+    network: str
+    impressions: int
+    engagements: int
+    engagement_rate: float | None
+    rate_basis: str  # impressions, reach or followers (how this network's rate is defined)
+    posts_published: int
+    followers: float | None
+    follower_growth: float | None
+    link_clicks: float | None
+    stale_since: datetime | None
+    last_error: str = ""
+
+
+def stale_channels(workspace: Workspace) -> dict[int, MetricPoll]:
+    """Channels whose metrics API is failing: their figures stop at the last good poll."""
+    polls = MetricPoll.objects.filter(channel__workspace=workspace, failing_since__isnull=False)
+    return {p.channel_id: p for p in polls}
+
+
+def channel_comparison(workspace: Workspace, period: Period) -> list[ChannelRow]:
+    stale = stale_channels(workspace)
+    sums = {
+        r["channel_id"]: r
+        for r in ChannelDaily.objects.filter(workspace=workspace, day__gte=period.start, day__lte=period.end)
+        .values("channel_id")
+        .annotate(
+            i=Sum("impressions"),
+            e=Sum("engagements"),
+            b=Sum("rate_basis"),
+            p=Sum("posts_published"),
+            n=Count("pk"),
+        )
+    }
+    rows = []
+    for ch in Channel.objects.filter(workspace=workspace).order_by("name"):
+        s: dict[str, Any] = dict(sums.get(ch.pk, {}))
+        ids = [ch.pk]
+        poll = stale.get(ch.pk)
+        rows.append(
+            ChannelRow(
+                channel_id=ch.pk,
+                name=ch.name,
+                network=ch.network,
+                impressions=int(s.get("i") or 0),
+                engagements=int(s.get("e") or 0),
+                engagement_rate=engagement.rate(s.get("e") or 0, s.get("b") or 0),
+                rate_basis=engagement.basis_of(ch.network),
+                posts_published=int(s.get("p") or 0),
+                followers=services.metric_total(
+                    workspace, "followers", period.start, period.end, channel_ids=ids
+                ),
+                follower_growth=services.metric_total(
+                    workspace, "follower_growth", period.start, period.end, channel_ids=ids
+                ),
+                link_clicks=services.metric_total(
+                    workspace, "clicks", period.start, period.end, channel_ids=ids
+                ),
+                stale_since=poll.failing_since if poll else None,
+                last_error=poll.last_error if poll else "",
+            )
+        )
+    return rows
+
+
+@dataclass
+class Sentiment:
+    days: list[date]
+    positive: list[int]
+    neutral: list[int]
+    negative: list[int]
+    totals: dict[str, int] = field(default_factory=dict)
+    net: float | None = None  # (positive - negative) / all, in percent
+    empty: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["days"] = [d.isoformat() for d in self.days]
+        return out
+
+
+def listening_sentiment(workspace: Workspace, period: Period) -> Sentiment:
+    """Mentions matched by the workspace's listening queries, per local day and sentiment (each once)."""
+    from tamtam.listening.models import MentionMatch
+
+    tz = workspace.tz
+    start_at, end_at = day_bounds(period.start, tz)[0], day_bounds(period.end, tz)[1]
+    seen: dict[int, tuple[date, str]] = {}
+    rows = MentionMatch.objects.filter(
+        workspace=workspace, published_at__gte=start_at, published_at__lt=end_at
+    )
+    for mention_id, at, sentiment in rows.values_list("mention_id", "published_at", "sentiment"):
+        seen.setdefault(mention_id, (local_day(at, tz), sentiment))
+    counts: dict[date, dict[str, int]] = defaultdict(lambda: {"positive": 0, "neutral": 0, "negative": 0})
+    for day, sentiment in seen.values():
+        counts[day][sentiment if sentiment in ("positive", "negative") else "neutral"] += 1
+    days = period.each_day()
+    totals = {k: sum(c[k] for c in counts.values()) for k in ("positive", "neutral", "negative")}
+    total = sum(totals.values())
+    return Sentiment(
+        days=days,
+        positive=[counts[d]["positive"] if d in counts else 0 for d in days],
+        neutral=[counts[d]["neutral"] if d in counts else 0 for d in days],
+        negative=[counts[d]["negative"] if d in counts else 0 for d in days],
+        totals=totals,
+        net=100.0 * (totals["positive"] - totals["negative"]) / total if total else None,
+        empty=total == 0,
+    )
+
+
+@dataclass
+class ResponseTimes:
+    conversations: int
+    answered: int
+    first_response_median_s: float | None
+    resolution_median_s: float | None
+    first_response_within_sla: float | None
+    sla_first_response_s: int
+    by_channel: list[dict[str, Any]]
+    empty: bool
+
+
+def inbox_response_times(workspace: Workspace, period: Period) -> ResponseTimes:
+    from tamtam.inbox.metrics import response_metrics
+
+    tz = workspace.tz
+    m = response_metrics(workspace.pk, day_bounds(period.start, tz)[0], day_bounds(period.end, tz)[1])
+    names = dict(Channel.objects.filter(workspace=workspace).values_list("pk", "name"))
+    return ResponseTimes(
+        conversations=m.workspace.conversations,
+        answered=m.workspace.answered,
+        first_response_median_s=m.workspace.first_response_median_s,
+        resolution_median_s=m.workspace.resolution_median_s,
+        first_response_within_sla=m.workspace.first_response_within_sla,
+        sla_first_response_s=m.sla_first_response_s,
+        by_channel=[
+            {"channel_id": cid, "channel": names.get(cid, ""), **f.as_dict()}
+            for cid, f in sorted(m.by_channel.items())
+        ],
+        empty=m.workspace.conversations == 0,
+    )
+
+
+@dataclass
+class WorkspaceRow:
+    workspace_id: int
+    name: str
+    kpis: list[Kpi]
+    stale_channels: int
+    empty: bool
+
+
+def agency_overview(workspaces: list[Workspace], days: int = 30) -> list[WorkspaceRow]:
+    """One row per workspace (the agency's clients), each over its own last `days` local days."""
+    rows = []
+    for ws in workspaces:
+        period = Period.last_days(ws, days)
+        figures = kpis(ws, period)
+        rows.append(
+            WorkspaceRow(
+                workspace_id=ws.pk,
+                name=ws.name,
+                kpis=figures,
+                stale_channels=len(stale_channels(ws)),
+                empty=all(k.value is None for k in figures),
+            )
+        )
+    return rows
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    previous: Period
+    kpis: list[Kpi]
+    engagement: Series
+    best_posts: list[PostRow]
+    channels: list[ChannelRow]
+    sentiment: Sentiment
+    response_times: ResponseTimes
+    empty: bool
+
+
+def workspace_dashboard(
+    workspace: Workspace, period: Period, channel_ids: list[int] | None = None
+) -> Dashboard:
+    figures = kpis(workspace, period, channel_ids)
+    return Dashboard(
+        period=period,
+        previous=period.previous(),
+        kpis=figures,
+        engagement=engagement_over_time(workspace, period, channel_ids),
+        best_posts=best_posts(workspace, period, channel_ids=channel_ids),
+        channels=channel_comparison(workspace, period),
+        sentiment=listening_sentiment(workspace, period),
+        response_times=inbox_response_times(workspace, period),
+        empty=not services.has_data(workspace, period.start, period.end, channel_ids),
+    )

@@ -1,0 +1,1 @@
+"""Crisis: detectors, alert rules, alerts, incidents, crisis mode, notifications."""

@@ -1,0 +1,1 @@
+"""Community inbox: conversations, messages, assignment, replies, saved replies, contests."""

@@ -1,0 +1,1 @@
+"""Social listening: queries, sources, mentions, authors and influencers, pipeline, share of voice, trends."""

@@ -1,0 +1,1 @@
+"""Reports: sections from the dashboards rendered to HTML, PDF and CSV, scheduled and e-mailed."""

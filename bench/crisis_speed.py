@@ -124,7 +124,8 @@ def live_path(n: int, minutes: int, rates: np.ndarray, rng: np.random.Generator)
     print(f"    one minute, end to end (claim, read counters, score, commit): wall {ms(wall)}; CPU {ms(cpu)}")
     last = sizes[-1]
     print(
-        f"    stored state: {last['checkpoints']} checkpoints, {last['checkpoint_bytes'] / 1e6:.1f} MB in all "
+        f"    stored state: {last['checkpoints']} checkpoints, "
+        f"{last['checkpoint_bytes'] / 1e6:.1f} MB in all "
         f"({last['checkpoint_bytes'] / max(last['checkpoints'], 1):.0f} B each); log {last['log_minutes']} "
         f"minutes, {last['log_bytes'] / 1e3:.0f} KB"
     )

@@ -44,7 +44,8 @@ def _store(channel, texts=TEXTS) -> None:
 
 
 def _found(workspace_id: int, query: str) -> set[str]:
-    convs = services.conversations(workspace_id, None, services.Filters(q=query, status="any", include_spam=True))
+    filters = services.Filters(q=query, status="any", include_spam=True)
+    convs = services.conversations(workspace_id, None, filters)
     return {key.split("post-")[1] for key in convs.values_list("key", flat=True)}
 
 
@@ -105,7 +106,8 @@ def test_search_combines_with_the_other_filters(channel):
     Conversation.objects.filter(channel=channel, key="thread:post-a").update(status="closed")
     open_only = services.conversations(channel.workspace_id, None, services.Filters(q="commande"))
     assert list(open_only) == []
-    closed = services.conversations(channel.workspace_id, None, services.Filters(q="commande", status="closed"))
+    filters = services.Filters(q="commande", status="closed")
+    closed = services.conversations(channel.workspace_id, None, filters)
     assert [c.key for c in closed] == ["thread:post-a"]
 
 

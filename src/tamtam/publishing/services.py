@@ -524,7 +524,9 @@ def pause_for_crisis(workspace: Workspace, actor: Any) -> list[dict[str, Any]]:
     statements released on the crisis fast track (`crisis.StatementRelease`) are not paused."""
     paused: list[dict[str, Any]] = []
     targets = (
-        PostTarget.objects.select_for_update()
+        # Lock only the targets: PostgreSQL refuses FOR UPDATE on the nullable side of the outer
+        # join that the release exclusion below brings in.
+        PostTarget.objects.select_for_update(of=("self",))
         .filter(workspace=workspace, state__in=[S.SCHEDULED, S.RETRY_WAIT])
         # Holding statements on the fast track are what the crisis needs out: never held.
         .exclude(post__crisis_release__isnull=False)

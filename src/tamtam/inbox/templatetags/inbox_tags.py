@@ -8,7 +8,7 @@ from django import template
 from django.utils import formats
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in stubs
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 

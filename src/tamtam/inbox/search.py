@@ -169,7 +169,11 @@ def _pg_ensure(cursor: Any) -> None:
         f"LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$ {body} $$"
     )
     cursor.execute(_PG_DOCUMENT)
-    cursor.execute(_PG_INDEX)
+    # CREATE INDEX (even IF NOT EXISTS) is refused in a transaction with pending deferred-constraint
+    # events on the table (a test's, or a data migration's): only build it when it is missing.
+    cursor.execute("SELECT to_regclass(%s)", [PG_INDEX])
+    if cursor.fetchone()[0] is None:
+        cursor.execute(_PG_INDEX)
 
 
 def ensure_index(conn: Any = None) -> None:

@@ -186,6 +186,17 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0 if env_bool("SQLITE_SHORT_CONNECTIONS", False) else None
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})
+    # Scale-out mode: a psycopg 3 pool per process (web threads, worker threads share a few
+    # connections instead of one each). The health checks make the pool test a connection before
+    # handing it out, so a restarted PostgreSQL costs one failed check, not a request or a task.
+    if env_str("BROKER_URL") and env_bool("DB_POOL", True):
+        _db["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
+        _db["CONN_HEALTH_CHECKS"] = True
+        _db["OPTIONS"]["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 1),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 8),
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        }
 DATABASES = {"default": _db}
 if os.environ.get("TAMTAM_TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TAMTAM_TEST_DATABASE_NAME"]}
@@ -193,6 +204,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Work engine ------------------------------------------------------------------------------
 BROKER_URL = env_str("BROKER_URL")  # empty: embedded mode, workers poll the database
+# Scale-out mode (docs/scaling.md): `tamtam beat` sends due row ids in messages of this many ids,
+# sends an id again when it is still due this long after (a message lost with a restarted broker),
+# and sweeps expired leases; messages older than the expiry are dropped (beat sends fresh ones).
+WORK_MODE = "scaleout" if BROKER_URL else "embedded"
+WORK_BEAT_INTERVAL_MS = env_int("WORK_BEAT_INTERVAL_MS", 500)
+WORK_BATCH_IDS = env_int("WORK_BATCH_IDS", 10)
+WORK_RESEND_SECONDS = env_int("WORK_RESEND_SECONDS", 30)
+WORK_MESSAGE_EXPIRES_SECONDS = env_int("WORK_MESSAGE_EXPIRES_SECONDS", 300)
 WORK_LEASE_SECONDS = env_int("WORK_LEASE_SECONDS", 60)
 WORK_POLL_MS = env_int("WORK_POLL_MS", 200)
 WORK_CONCURRENCY = env_int("WORK_CONCURRENCY", 32)

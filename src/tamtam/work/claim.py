@@ -10,7 +10,9 @@ and a duplicate wake-up finds nothing to do. On PostgreSQL the candidates are pi
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +20,19 @@ from django.db import connection, models
 from django.db.models import Q, QuerySet
 
 from tamtam.work.db import serialised, write_transaction
+
+# Scale-out mode: a message names the rows it woke a worker for; a claim made while `only(ids)` is
+# active takes none but those (still only if claimable and due: a duplicate message claims nothing).
+_only: ContextVar[frozenset[int] | None] = ContextVar("tamtam_claim_only", default=None)
+
+
+@contextmanager
+def only(ids: Iterable[int]) -> Iterator[None]:
+    token = _only.set(frozenset(int(i) for i in ids))
+    try:
+        yield
+    finally:
+        _only.reset(token)
 
 
 def _queryset(source: type[models.Model] | QuerySet[Any]) -> QuerySet[Any]:
@@ -53,6 +68,9 @@ def claim(
     due = Q(state__in=states, **{f"{due_field}__isnull": False, f"{due_field}__lte": now})
     if require_free_lease:
         due &= Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    restrict = _only.get()
+    if restrict is not None:
+        due &= Q(pk__in=restrict)
     candidates = qs.filter(due).order_by(due_field, "pk")
     lease_until = now + timedelta(seconds=lease_seconds)
     changes: dict[str, Any] = {"lease_owner": owner, "lease_until": lease_until}

@@ -1,4 +1,9 @@
-"""`tamtam worker`: claim due work from the database and run it (DESIGN §2.1, §4)."""
+"""`tamtam worker`: claim due work from the database and run it (DESIGN §2.1, §4).
+
+Embedded mode (no TAMTAM_BROKER_URL): the worker polls the database. Scale-out mode: it is a Celery
+worker on the queues given with `--queues` (default: all), woken by the ids `tamtam beat` sends;
+`--once` polls the database in both modes.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ import threading
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tamtam.work.runner import Runner
 
@@ -36,8 +42,23 @@ class Command(BaseCommand):
             default=None,
             help="stop (cleanly) when this process, our parent, goes away (used by `tamtam run`)",
         )
+        parser.add_argument(
+            "--queues",
+            default="",
+            help="scale-out mode: queues to serve, comma-separated (publish, inbox, listening, metrics, "
+            "crisis, reports, upkeep; default all)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.BROKER_URL and not options["once"]:
+            from tamtam.work import scaleout_worker
+
+            try:
+                queues = scaleout_worker.parse_queues(options["queues"])
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+            scaleout_worker.run(name=options["name"], concurrency=options["concurrency"], queues=queues)
+            return
         runner = Runner(name=options["name"], concurrency=options["concurrency"])
         runner.install_signal_handlers()
         if options["parent_pid"]:

@@ -77,3 +77,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def fake_dns(monkeypatch: Any, answers: dict[str, str]) -> None:
+    """getaddrinfo answering `answers` (host → address) and failing for any other name (the
+    machine running the tests may have no DNS at all)."""
+    from tamtam.crisis import safehttp
+
+    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        family = socket.AF_INET6 if ":" in answers[host] else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+
+    monkeypatch.setattr(safehttp.socket, "getaddrinfo", getaddrinfo)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from crisis_helpers import store_history
+from crisis_helpers import fake_dns, store_history
 from django.urls import reverse
 from django.utils import timezone
 
@@ -42,7 +42,10 @@ def incident(workspace, query, make_rule, now_minute):
     return incident
 
 
-def test_a_rule_is_created_with_its_channels_and_the_webhook_stays_secret(manager, workspace, query):
+def test_a_rule_is_created_with_its_channels_and_the_webhook_stays_secret(
+    manager, workspace, query, monkeypatch
+):
+    fake_dns(monkeypatch, {"hooks.slack.com": "34.198.1.10"})  # the host is resolved at save time
     url = reverse("crisis:rule_new", args=[workspace.id])
     data = {
         "name": "Volume", "query": query.pk, "series": "all", "detector": "nb_cusum", "sensitivity": "normal",

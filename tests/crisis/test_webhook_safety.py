@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from crisis_helpers import send_notifications
+from crisis_helpers import fake_dns, send_notifications
 from django.utils import timezone
 
 from tamtam.crisis import safehttp
@@ -203,3 +203,71 @@ def test_an_unresolvable_host_is_a_network_failure_retried(settings, hook):
     hook("https://no-such-host.invalid/hook")
     assert send_notifications() == ["retry"]
     assert "unreachable" in Notification.objects.get().last_error
+
+
+@pytest.mark.parametrize(
+    ("host", "address", "reason"),
+    [
+        ("hooks.internal.example", "10.0.0.5", "resolves to 10.0.0.5, a private or reserved address"),
+        ("rebind.example", "127.0.0.1", "resolves to 127.0.0.1, a loopback address"),
+        ("meta.example", "169.254.169.254", "a cloud metadata address"),
+    ],
+)
+def test_a_name_resolving_to_an_internal_address_is_refused_when_the_rule_is_saved(
+    settings, monkeypatch, host, address, reason
+):
+    settings.CRISIS_WEBHOOK_ALLOW_PRIVATE = False
+    fake_dns(monkeypatch, {host: address})
+    with pytest.raises(InvalidInput) as error:
+        clean_webhook(f"https://{host}/hook")
+    assert error.value.field == "webhook_url"
+    assert reason in str(error.value.message)
+
+
+def test_a_public_name_is_accepted_and_an_unknown_one_refused_at_save_time(settings, monkeypatch):
+    settings.CRISIS_WEBHOOK_ALLOW_PRIVATE = False
+    fake_dns(monkeypatch, {"hooks.slack.com": "34.198.1.10"})
+    assert clean_webhook("https://hooks.slack.com/services/T/B/x") == "https://hooks.slack.com/services/T/B/x"
+    with pytest.raises(InvalidInput) as error:
+        clean_webhook("https://no-such-host.invalid/hook")
+    assert "cannot be resolved" in str(error.value.message)
+
+
+def test_the_operator_setting_allows_a_private_receiver_at_save_time(settings, monkeypatch):
+    settings.CRISIS_WEBHOOK_ALLOW_PRIVATE = True
+    fake_dns(monkeypatch, {"chat.internal": "10.0.0.5"})
+    assert clean_webhook("http://chat.internal/hook") == "http://chat.internal/hook"
+    with pytest.raises(InvalidInput):
+        clean_webhook("http://169.254.169.254/latest/")  # metadata: never
+
+
+def test_a_name_that_resolved_publicly_at_save_but_privately_at_send_is_not_contacted(
+    settings, monkeypatch, server, hook
+):
+    """DNS rebinding: the answer changes after the rule was saved; the send checks again."""
+    settings.CRISIS_WEBHOOK_ALLOW_PRIVATE = False
+    fake_dns(monkeypatch, {"hooks.example": "93.184.215.14"})
+    url = clean_webhook(f"http://hooks.example:{server.port}/hook")
+    note = hook(url)
+    fake_dns(monkeypatch, {"hooks.example": "127.0.0.1"})
+    assert send_notifications() == ["dead"]
+    note.refresh_from_db()
+    assert "resolves to 127.0.0.1, a loopback address" in note.last_error
+    assert server.requests == []
+
+
+def test_the_refusal_is_shown_next_to_the_field_in_french(client, members, workspace, query, settings):
+    settings.CRISIS_WEBHOOK_ALLOW_PRIVATE = False
+    from django.urls import reverse
+
+    members["manager"].language = "fr"
+    members["manager"].save(update_fields=["language"])
+    client.force_login(members["manager"])
+    data = {"name": "R", "query": query.pk, "series": "all", "detector": "nb_cusum", "sensitivity": "normal",
+            "webhook_format": "slack", "webhook_url": "http://localhost:9/hook"}  # fmt: skip
+    response = client.post(reverse("crisis:rule_new", args=[workspace.id]), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "pas autorisée" in page
+    assert "se résout en 127.0.0.1" in page
+    assert "adresse de bouclage" in page

@@ -93,9 +93,9 @@ def clean_webhook(url: str) -> str:
         )
     if len(url) > 2000:
         raise InvalidInput("webhook_url", _("too long: at most %(max)s characters") % {"max": 2000})
-    from tamtam.crisis.safehttp import check_literal
+    from tamtam.crisis.safehttp import check_target
 
-    reason = check_literal(url)  # a host name is checked when sending (after DNS resolution)
+    reason = check_target(url)  # resolved now, and again before every send
     if reason:
         raise InvalidInput("webhook_url", _("this address is not allowed: %(reason)s") % {"reason": reason})
     return url

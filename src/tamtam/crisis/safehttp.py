@@ -9,6 +9,8 @@ rebinding could answer differently); TLS still checks the certificate against th
 Redirects: only 307/308 (which keep the POST) are followed, at most 3, each one checked the same
 way; another 3xx is an error. Timeouts: 5 s to connect, 10 s per read or write, and the answer's
 body is never read (only its status), so a slow or huge answer cannot hold the worker.
+The same address check runs when a rule is saved (`check_target`), so the user sees the refusal
+next to the field; the send-time check is the one that counts.
 
 `CRISIS_WEBHOOK_ALLOW_PRIVATE` (env `TAMTAM_CRISIS_WEBHOOK_ALLOW_PRIVATE=true`) allows loopback and
 private targets, for a receiver inside your own network (and the tests' local receiver); the
@@ -70,39 +72,58 @@ def refused_reason(address: IPAddress, private_ok: bool) -> str | None:
     return _("a private or reserved address")
 
 
+def addresses(host: str, port: int) -> list[IPAddress]:
+    """Every address of `host` (an IP literal is its own); httpx.ConnectError when it has none."""
+    try:
+        return [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise httpx.ConnectError(f"cannot resolve the host: {exc}") from None
+    found = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
+    if not found:
+        raise httpx.ConnectError("the host has no address")
+    return found
+
+
 def resolve(host: str, port: int) -> IPAddress:
     """The address to connect to: every address of `host` must be allowed; the first one is used."""
     private_ok = allow_private()
-    try:
-        addresses = [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise httpx.ConnectError(f"cannot resolve the host: {exc}") from None
-        addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
-    if not addresses:
-        raise httpx.ConnectError("the host has no address")
-    for address in addresses:
+    found = addresses(host, port)
+    for address in found:
         reason = refused_reason(address, private_ok)
         if reason:
             raise Refused(
                 _("the webhook host resolves to %(address)s, %(reason)s: refused")
                 % {"address": address, "reason": reason}
             )
-    return addresses[0]
+    return found[0]
 
 
-def check_literal(url: str) -> str | None:
-    """At input time (no DNS): why a URL whose host is an IP literal or localhost is refused."""
-    host = httpx.URL(url).host
-    if host.lower() in {"localhost", "localhost.localdomain"} or host.lower().endswith(".localhost"):
-        return None if allow_private() else _("a loopback address")
+def check_target(url: str) -> str | None:
+    """At input time: why this URL may not be a webhook (None: it may). The host is resolved now,
+    so a name pointing at an internal address is refused when the rule is saved; it is resolved
+    again before every send (the answer may change: DNS rebinding)."""
+    target = httpx.URL(url)
+    port = target.port or (443 if target.scheme == "https" else 80)
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
-    return refused_reason(address, allow_private())
+        found = addresses(target.host, port)
+    except httpx.ConnectError:
+        return _("the host name “%(host)s” cannot be resolved") % {"host": target.host}
+    private_ok = allow_private()
+    for address in found:
+        reason = refused_reason(address, private_ok)
+        if reason:
+            if str(address) == target.host.strip("[]"):
+                return reason
+            return _("“%(host)s” resolves to %(address)s, %(reason)s") % {
+                "host": target.host,
+                "address": address,
+                "reason": reason,
+            }
+    return None
 
 
 def post_json(url: str, payload: Any, headers: dict[str, str]) -> httpx.Response:

@@ -119,6 +119,9 @@ def save(
     for name, value in data.items():
         if name not in known:
             raise InvalidInput(name, _("unknown field"))
+        # full_clean lets None through on a blank=True text field; the NOT NULL column would not.
+        if value is None and not model._meta.get_field(name).null:
+            raise InvalidInput(name, _("a value is required (null is not allowed)"))
         setattr(obj, name, value)
     try:
         obj.full_clean(exclude=["workspace"])

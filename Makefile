@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test test-sqlite test-postgres lint bench messages clean
+.PHONY: setup run test test-sqlite test-postgres lint audit bench messages clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -29,6 +29,10 @@ lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+
+# Known vulnerabilities in the installed packages (pip-audit); says so when the database is unreachable.
+audit: setup
+	$(BIN)/python scripts/audit.py
 
 bench: setup
 	$(BIN)/python bench/publish_burst.py

@@ -1,0 +1,111 @@
+"""`make audit`: pip-audit over the installed virtualenv, and a clear answer when it could not ask.
+
+pip-audit reports "No known vulnerabilities found" even when it could not look a single package up
+(the PyPI JSON API answers 404 through a mirror, OSV is unreachable): each package is then only
+"skipped". A clean result that audited nothing is not clean, so this wrapper reads pip-audit's JSON,
+tries the next vulnerability service when the first one could not be reached, and exits:
+
+- 0: every installed package was audited, no known vulnerability;
+- 1: known vulnerabilities (each printed with its fix versions);
+- 2: the vulnerability databases could not be reached (or too few packages could be looked up).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+VENV_BIN = Path(sys.executable).parent
+SERVICES = ("pypi", "osv")
+# Packages pip-audit cannot look up for good reasons (local or private); beyond this share of
+# skipped packages, the database was not really reachable.
+MAX_SKIPPED_SHARE = 0.2
+
+
+@dataclass
+class Result:
+    service: str
+    audited: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def vulnerable(self) -> list[dict[str, Any]]:
+        return [d for d in self.audited if d.get("vulns")]
+
+    @property
+    def reached(self) -> bool:
+        total = len(self.audited) + len(self.skipped)
+        return not self.error and total > 0 and len(self.skipped) <= MAX_SKIPPED_SHARE * total
+
+
+def run(service: str, timeout: int) -> Result:
+    command = [
+        str(VENV_BIN / "pip-audit"),
+        "--local",
+        "--skip-editable",  # tamtam itself, installed from this checkout
+        "--progress-spinner",
+        "off",
+        "--format",
+        "json",
+        "--vulnerability-service",
+        service,
+        "--timeout",
+        str(timeout),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        report = json.loads(done.stdout or "{}")
+    except ValueError:
+        return Result(service, error=(done.stderr or done.stdout).strip()[-500:])
+    result = Result(service)
+    for dep in report.get("dependencies", []):
+        (result.skipped if dep.get("skip_reason") else result.audited).append(dep)
+    if not report and done.returncode:
+        result.error = done.stderr.strip()[-500:]
+    return result
+
+
+def main() -> int:
+    today = datetime.now(UTC).date().isoformat()
+    tried: list[Result] = []
+    for service in SERVICES:
+        result = run(service, timeout=15)
+        tried.append(result)
+        if result.reached:
+            break
+    else:
+        print(f"make audit ({today}): the vulnerability database could not be reached; nothing was audited.")
+        for result in tried:
+            why = result.error or (
+                f"{len(result.skipped)} of {len(result.skipped) + len(result.audited)} packages could not be "
+                f"looked up (first: {result.skipped[0]['skip_reason'] if result.skipped else 'none'})"
+            )
+            print(f"  {result.service}: {why}")
+        print("  Run it again with network access to pypi.org (JSON API) or api.osv.dev.")
+        return 2
+    print(
+        f"make audit ({today}, {result.service}): {len(result.audited)} packages audited, "
+        f"{len(result.skipped)} skipped."
+    )
+    for dep in result.skipped:
+        print(f"  skipped {dep['name']}: {dep['skip_reason']}")
+    if not result.vulnerable:
+        print("No known vulnerabilities.")
+        return 0
+    for dep in result.vulnerable:
+        for vuln in dep["vulns"]:
+            fixes = ", ".join(vuln.get("fix_versions") or []) or "no fix released"
+            aliases = ", ".join(vuln.get("aliases") or [])
+            print(f"  {dep['name']} {dep['version']}: {vuln['id']} ({aliases}) fixed in: {fixes}")
+    print("Document each finding in docs/security.md (Dependency audit) or upgrade the package.")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

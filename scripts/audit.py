@@ -62,13 +62,19 @@ def run(service: str, timeout: int) -> Result:
     try:
         report = json.loads(done.stdout or "{}")
     except ValueError:
-        return Result(service, error=(done.stderr or done.stdout).strip()[-500:])
+        return Result(service, error=_last_line(done.stderr or done.stdout))
     result = Result(service)
     for dep in report.get("dependencies", []):
         (result.skipped if dep.get("skip_reason") else result.audited).append(dep)
     if not report and done.returncode:
-        result.error = done.stderr.strip()[-500:]
+        result.error = _last_line(done.stderr)
     return result
+
+
+def _last_line(text: str) -> str:
+    """The exception's own line, not its traceback."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:400] if lines else "pip-audit failed without a message"
 
 
 def main() -> int:

@@ -12,7 +12,9 @@ What makes it realistic enough to exercise listening and crisis detection:
 
 Item `k` of minute `m` is the same for a given seed whatever the order of the calls, so a cursor
 "minute:k" resumes exactly (nothing fetched twice, nothing missed). `episodes()` says where the bad
-buzz is, for tests that check detection.
+buzz is, for tests that check detection. Besides the random episodes, a configuration can stage
+some at given times (`stream_episodes` option): the demo uses that for a bad buzz of yesterday and
+one that starts a few minutes after it is seeded.
 """
 
 from __future__ import annotations
@@ -35,15 +37,6 @@ BACKFILL_MINUTES = 60
 
 
 @dataclass(frozen=True)
-class StreamConfig:
-    brand: str = "Lumen"
-    competitors: tuple[str, ...] = ("Kaldo", "Brivio")
-    products: tuple[str, ...] = ("Lumen Air", "Lumen Go")
-    per_minute: float = BASE_PER_MINUTE
-    seed: int = 0
-
-
-@dataclass(frozen=True)
 class Episode:
     start: datetime
     minutes: int
@@ -53,6 +46,25 @@ class Episode:
     @property
     def end(self) -> datetime:
         return self.start + timedelta(minutes=self.minutes)
+
+    def option(self) -> dict[str, object]:
+        """As an entry of the `stream_episodes` option (JSON)."""
+        return {
+            "start": self.start.isoformat(),
+            "minutes": self.minutes,
+            "multiplier": self.multiplier,
+            "topic": self.topic,
+        }
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    brand: str = "Lumen"
+    competitors: tuple[str, ...] = ("Kaldo", "Brivio")
+    products: tuple[str, ...] = ("Lumen Air", "Lumen Go")
+    per_minute: float = BASE_PER_MINUTE
+    seed: int = 0
+    staged: tuple[Episode, ...] = ()  # episodes at given times, on top of the random ones
 
 
 _FIRST = [
@@ -295,15 +307,18 @@ class MentionStream:
 
     def episodes(self, start: datetime, end: datetime) -> list[Episode]:
         """Bad-buzz episodes starting in [start, end)."""
-        found = []
+        found = [e for e in self.config.staged if start <= e.start < end]
         for hour in range(self.minute_of(start) // 60, self.minute_of(end) // 60 + 1):
             episode = self._hour_episode(hour)
             if episode is not None and start <= episode.start < end:
                 found.append(episode)
-        return found
+        return sorted(found, key=lambda e: e.start)
 
     def _episode_at(self, minute: int) -> Episode | None:
-        # An episode lasts under an hour: it started this hour or the one before.
+        for staged in self.config.staged:  # a staged episode wins over a random one
+            if self.minute_of(staged.start) <= minute < self.minute_of(staged.end):
+                return staged
+        # A random episode lasts under an hour: it started this hour or the one before.
         for hour in (minute // 60, minute // 60 - 1):
             episode = self._hour_episode(hour)
             if episode is not None and self.minute_of(episode.start) <= minute < self.minute_of(episode.end):
@@ -481,4 +496,27 @@ def config_from_options(options: dict[str, object], seed: int = 0) -> StreamConf
         products=_names(options.get("stream_products"), base.products),
         per_minute=max(0.0, per_minute),
         seed=seed,
+        staged=_staged(options.get("stream_episodes")),
     )
+
+
+def _staged(value: object) -> tuple[Episode, ...]:
+    """`stream_episodes`: [{"start": ISO time, "minutes": n, "multiplier": x, "topic": t}]; an entry
+    that does not parse is left out (a sandbox option, not user data worth failing a fetch for)."""
+    staged = []
+    for entry in value if isinstance(value, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        try:
+            start = datetime.fromisoformat(str(entry["start"]))
+            episode = Episode(
+                start=start if start.tzinfo else start.replace(tzinfo=UTC),
+                minutes=max(1, int(entry.get("minutes", 30))),
+                multiplier=max(1.0, float(entry.get("multiplier", 8.0))),
+                topic=str(entry.get("topic", "battery")),
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+        if episode.topic in _BUZZ:
+            staged.append(episode)
+    return tuple(staged)

@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,21 +49,25 @@ class Postgres:
     (PostgreSQL refuses root)."""
 
     def __init__(self, root: Path, *, port: int | None = None) -> None:
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            self._as = ["runuser", "-u", "postgres", "--"]
+            # The `postgres` user cannot enter a root-owned test directory (pytest's are 0700).
+            root = Path(tempfile.mkdtemp(prefix="tamtam-pg-"))
         self.root = root
         self.data = root / "pgdata"
         self.port = port or free_port()
         self.password = secrets.token_urlsafe(18)
         self.log = root / "postgres.log"
-        self._as: list[str] = []
-        if os.geteuid() == 0:
-            self._as = ["runuser", "-u", "postgres", "--"]
 
     @property
     def url(self) -> str:
         return f"postgres://postgres:{self.password}@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *cmd: str, timeout: float = 120) -> None:
-        subprocess.run([*self._as, *cmd], check=True, capture_output=True, timeout=timeout)
+        done = subprocess.run([*self._as, *cmd], capture_output=True, text=True, timeout=timeout, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{Path(cmd[0]).name} failed ({done.returncode}): {done.stderr[-1500:]}")
 
     def init(self) -> Postgres:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -85,6 +85,7 @@ def process_first_comment(target_id: int, owner: str, *, now: datetime | None = 
     """Post the first comment under a published target. Its failure never un-publishes the post."""
     from tamtam.publishing import reconcile  # reconcile imports this module
 
+    clock_given = now is not None
     target = load_target(target_id)
     if target is None or target.state != S.PUBLISHED or target.lease_owner != owner:
         return "skipped"
@@ -131,10 +132,15 @@ def process_first_comment(target_id: int, owner: str, *, now: datetime | None = 
     failures = PublishAttempt.objects.filter(
         target=target, step=FIRST_COMMENT_STEP, outcome=Outcome.RETRY
     ).count()
+    # The attempt starts now, not when this handler began: a listing above, or a slow thread, must
+    # not age it, or reconcile's "cannot land any more" window (from started_at) closes too early
+    # for a worker paused mid-call, and the comment is sent twice.
+    sent_at = now if clock_given else timezone.now()
     with write_transaction():
-        if not move(target.pk, [S.PUBLISHED], owner, lease_until=now + timedelta(seconds=lease_seconds())):
+        renewed = sent_at + timedelta(seconds=lease_seconds())
+        if not move(target.pk, [S.PUBLISHED], owner, lease_until=renewed):
             return "lost"
-        attempt = start_attempt(target.pk, FIRST_COMMENT_STEP, key, owner, now)
+        attempt = start_attempt(target.pk, FIRST_COMMENT_STEP, key, owner, sent_at)
     started = time.monotonic()
     request = PublishRequest(
         text=target.first_comment, idempotency_key=key, reply_to_remote_id=target.remote_id

@@ -10,10 +10,14 @@ Each query has three rules (all mentions, negative mentions, negative share): 30
     most queries quiet), then one `crisis_evaluate` run per minute exactly as the worker does it:
     claim, read the counters, score, and commit the minute log + the checkpoints due (a slice of
     the rules, crisis/persist.py) + the evaluator row in one transaction. Timed per minute, wall and
-    CPU (the machine is shared: CPU time is what the run itself cost). Then a restart: the worker's
-    memory dropped, the next run rebuilds every series from its checkpoint and the log.
-Baselines: the issue's "well under a second" per minute, and the previous design's full state
-blob rewritten every minute (21.7 MB, measured 1.5 s per round trip on 2026-12-02).
+    CPU (the machine is shared: CPU time is what the run itself cost), and split into its parts:
+    reading the rules and counters + scoring (`live.score_minutes`), encoding the due checkpoints
+    (`persist.prepare`), and the write transaction (`persist.write` inside `live.commit`). Then a
+    restart: the worker's memory dropped, the next run rebuilds every series from its checkpoint and
+    the log (run with --minutes 65 or more to see it with a full hour of log, the worst case at the
+    default CRISIS_CHECKPOINT_MINUTES=60).
+Baselines: the issue's "well under a second" per minute, and the previous design's whole state
+dumped to one blob after every minute and loaded back (measured here, in memory).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,12 +40,17 @@ sys.path.insert(0, str(ROOT / "bench"))
 from httpload import fresh_django, load_average  # noqa: E402
 
 
+def ms_value(values: list[float]) -> float:
+    return statistics.median(values) * 1000
+
+
 def ms(values: list[float]) -> str:
     return f"median {statistics.median(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms"
 
 
 def scoring_alone(n: int, minutes: int, rates: np.ndarray, rng: np.random.Generator) -> None:
     from tamtam.crisis.detectors import CountBank, ShareBank, params_for
+    from tamtam.crisis.detectors.blob import dump_bank, load_bank
 
     step, params = 60.0, params_for("normal")
     banks = (CountBank(n, step, params), CountBank(n, step, params), ShareBank(n, step, params))
@@ -58,6 +68,22 @@ def scoring_alone(n: int, minutes: int, rates: np.ndarray, rng: np.random.Genera
             wall.append(time.perf_counter() - w)
             cpu.append(time.process_time() - c)
     print(f"(a) scoring one minute of {3 * n} series, banks in memory: wall {ms(wall)}; CPU {ms(cpu)}")
+    # Baseline: the previous design dumped the whole state to one blob after every minute and loaded
+    # it back at the next (the database round trip of those bytes came on top; not counted here).
+    ids = list(range(n))
+    rt_wall, rt_cpu, size = [], [], 0
+    for _ in range(5):
+        w, c = time.perf_counter(), time.process_time()
+        blobs = [dump_bank(bank, ids) for bank in banks]
+        for bank, blob in zip(banks, blobs, strict=True):
+            load_bank(type(bank), blob, ids, step, params)
+        rt_wall.append(time.perf_counter() - w)
+        rt_cpu.append(time.process_time() - c)
+        size = sum(len(b) for b in blobs)
+    print(
+        f"    baseline, previous design: whole state ({size / 1e6:.1f} MB) dumped + loaded every minute: "
+        f"wall {ms(rt_wall)}; CPU {ms(rt_cpu)} (database round trip not included)"
+    )
 
 
 def live_path(n: int, minutes: int, rates: np.ndarray, rng: np.random.Generator) -> None:
@@ -95,6 +121,29 @@ def live_path(n: int, minutes: int, rates: np.ndarray, rng: np.random.Generator)
         ]
         MentionCounter.objects.bulk_create(rows, batch_size=2000)
 
+    parts: dict[str, list[float]] = {"score": [], "prepare": [], "write": [], "commit": []}
+    written: list[int] = []
+
+    def timed(module: Any, name: str, key: str) -> None:
+        inner = getattr(module, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            w = time.perf_counter()
+            result = inner(*args, **kwargs)
+            parts[key].append(time.perf_counter() - w)
+            if key == "prepare":
+                written.append(len(result.checkpoints))
+            return result
+
+        setattr(module, name, wrapper)
+
+    timed(live, "score_minutes", "score")
+    timed(persist, "prepare", "prepare")
+    timed(persist, "write", "write")
+    timed(live, "commit", "commit")
+
+    split: dict[str, list[float]] = {key: [] for key in parts}
+
     def run(bucket: datetime) -> tuple[float, float, str]:
         now = bucket + timedelta(minutes=1, seconds=live.settle_seconds() + 1)
         Evaluator.objects.update(due_at=now)
@@ -103,11 +152,13 @@ def live_path(n: int, minutes: int, rates: np.ndarray, rng: np.random.Generator)
         outcome = live.evaluate(ids[0], owner, now=now)
         return time.perf_counter() - w, time.process_time() - c, outcome
 
-    wall, cpu, sizes = [], [], []
+    wall, cpu = [], []
     first = None
     for m in range(minutes + 1):
         bucket = start + timedelta(minutes=m)
         minute_of_counters(bucket)
+        for values in parts.values():
+            values.clear()
         w, c, outcome = run(bucket)
         assert outcome.startswith("scored 1 minutes"), outcome
         if m == 0:
@@ -115,7 +166,9 @@ def live_path(n: int, minutes: int, rates: np.ndarray, rng: np.random.Generator)
             continue
         wall.append(w)
         cpu.append(c)
-        sizes.append(persist.stored_size())
+        for key, values in parts.items():
+            split[key].append(sum(values))
+    sizes = [persist.stored_size()]
     assert first is not None
     print(f"(b) live path, {len(queries)} queries, {len(rules)} rules, database {connection.vendor}")
     print(
@@ -129,10 +182,22 @@ def live_path(n: int, minutes: int, rates: np.ndarray, rng: np.random.Generator)
         f"({last['checkpoint_bytes'] / max(last['checkpoints'], 1):.0f} B each); log {last['log_minutes']} "
         f"minutes, {last['log_bytes'] / 1e3:.0f} KB"
     )
-    k = persist.checkpoint_minutes()
-    per_minute = last["checkpoint_bytes"] / max(last["checkpoints"], 1) * len(rules) / k
     print(
-        f"    written per minute: ~{len(rules) // k} checkpoints (~{per_minute / 1e3:.0f} KB) + one log row"
+        f"      of which: read rules and counters + score {ms(split['score'])}; "
+        f"encode the due checkpoints {ms(split['prepare'])}; "
+        f"write transaction (log row, checkpoints, prune) {ms(split['write'])}; "
+        f"whole commit {ms(split['commit'])}"
+    )
+    steady = written[1:]
+    each = last["checkpoint_bytes"] / max(last["checkpoints"], 1)
+    print(
+        f"    checkpoints written per minute (measured): median {statistics.median(steady):.0f}, "
+        f"max {max(steady)} (~{statistics.median(steady) * each / 1e3:.0f} KB) + one log row; "
+        f"CRISIS_CHECKPOINT_MINUTES={persist.checkpoint_minutes()}"
+    )
+    print(
+        f"    baseline, the issue's target: well under 1000 ms a minute -> median {ms_value(wall):.0f} ms "
+        f"({1000 / max(ms_value(wall), 1e-9):.1f}x under it)"
     )
     live.forget()
     bucket = start + timedelta(minutes=minutes + 1)

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 
 from tamtam.crisis import history, persist
@@ -123,17 +125,21 @@ def _take_memory(evaluator: Evaluator) -> persist.Memory | None:
 def score_minutes(start: datetime, end: datetime, evaluator: Evaluator | None = None) -> Run:
     """Score minutes start..end for every enabled rule (no writes)."""
     # 30,000 rules every minute: plain rows and one parameter set per distinct setting, not model
-    # instances (loading those, and hashing each rule's parameters, cost seconds a minute).
+    # instances (loading those, and hashing each rule's parameters, cost seconds a minute). The
+    # expert parameters come as their stored JSON text, parsed once per distinct text: decoding
+    # 30,000 JSON values a minute was half of the run.
     rows = (
         AlertRule.objects.filter(enabled=True, query__enabled=True)
         .order_by("pk")
-        .values_list("pk", "query_id", "series", "sensitivity", "detector", "expert")
+        .annotate(expert_text=Cast("expert", TextField()))
+        .values_list("pk", "query_id", "series", "sensitivity", "detector", "expert_text")
     )
     settings_keys: dict[tuple[str, str, str, str], tuple[str, Any]] = {}
     groups: dict[str, list[RuleRow]] = defaultdict(list)
-    for pk, query_id, series, sensitivity, detector, expert in rows.iterator(chunk_size=5000):
-        setting = (series, sensitivity, detector, json.dumps(expert or {}, sort_keys=True))
+    for pk, query_id, series, sensitivity, detector, expert_text in rows.iterator(chunk_size=5000):
+        setting = (series, sensitivity, detector, expert_text or "")
         if setting not in settings_keys:
+            expert = json.loads(expert_text) if expert_text else None
             params = rule_params(sensitivity, expert, detector)
             settings_keys[setting] = (group_key(series, params), params)
         key, params = settings_keys[setting]

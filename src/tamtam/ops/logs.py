@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 import ahocorasick
@@ -43,6 +43,21 @@ def bound(**fields: object) -> Iterator[None]:
         _context.reset(token)
 
 
+def bind(**fields: object) -> Token[dict[str, str] | None]:
+    """Like `bound`, for a context that ends elsewhere (a response's close): give the token to `unbind`."""
+    merged = current()
+    merged.update({k: str(v) for k, v in fields.items() if v is not None and v != ""})
+    return _context.set(merged)
+
+
+def unbind(token: Token[dict[str, str] | None]) -> None:
+    try:
+        _context.reset(token)
+    except (ValueError, RuntimeError):
+        # Closed from another context (an ASGI server) or twice: that context ends anyway.
+        pass
+
+
 class ContextFilter(logging.Filter):
     """Every record gets each context field (empty when unset), so formats can name them."""
 
@@ -63,7 +78,10 @@ _PATTERNS = [
         r"(?i)([\"']?\b(?:access_token|refresh_token|id_token|client_secret|password|passwd|secret|"
         r"api_key|apikey|token|code_verifier|app_password)[\"']?\s*[:=]\s*[\"']?)[^\s&'\",}]+"
     ),
-    re.compile(r"(?i)(://[^:/@\s]+:)[^@\s]+(@)"),  # user:password@ in URLs (database, broker, SMTP)
+    re.compile(r"(?i)(://[^:/@\s]*:)[^@\s/]+(@)"),  # user:password@ in URLs (database, broker, SMTP)
+    # An encrypted value (lib/crypto: "v1:" + base64), e.g. a row printed whole: useless without the
+    # key, but it has no business in a log either.
+    re.compile(r"\b(v1:)[A-Za-z0-9_\-]{24,}={0,2}"),
 ]
 
 

@@ -41,11 +41,18 @@ class RequestContextMiddleware:
         request_id = request_id_of(request)
         request.request_id = request_id  # type: ignore[attr-defined]
         started = time.perf_counter()
-        with logs.bound(request_id=request_id):
+        token = logs.bind(request_id=request_id)
+        try:
             response = self.get_response(request)
-            elapsed = time.perf_counter() - started
-            route = route_of(request)
-            metrics.observe_request(request.method or "GET", route, response.status_code, elapsed)
-            log.info("%s %s %s %.1fms", request.method, route, response.status_code, elapsed * 1000.0)
+        except BaseException:
+            logs.unbind(token)
+            raise
+        elapsed = time.perf_counter() - started
+        route = route_of(request)
+        metrics.observe_request(request.method or "GET", route, response.status_code, elapsed)
+        log.info("%s %s %s %.1fms", request.method, route, response.status_code, elapsed * 1000.0)
         response[HEADER] = request_id
+        # Django logs a 4xx/5xx answer ("Not Found: …") after the middleware returned, and a streamed
+        # body is produced later still: the id stays bound until the server closes the response.
+        response._resource_closers.append(lambda: logs.unbind(token))
         return response

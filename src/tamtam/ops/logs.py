@@ -9,6 +9,7 @@ the values of the secret settings themselves become `[redacted]`, whichever logg
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -51,11 +52,9 @@ def bind(**fields: object) -> Token[dict[str, str] | None]:
 
 
 def unbind(token: Token[dict[str, str] | None]) -> None:
-    try:
+    # Closed from another context (an ASGI server) or twice: that context ends anyway.
+    with contextlib.suppress(ValueError, RuntimeError):
         _context.reset(token)
-    except (ValueError, RuntimeError):
-        # Closed from another context (an ASGI server) or twice: that context ends anyway.
-        pass
 
 
 class ContextFilter(logging.Filter):

@@ -54,5 +54,5 @@ class RequestContextMiddleware:
         response[HEADER] = request_id
         # Django logs a 4xx/5xx answer ("Not Found: …") after the middleware returned, and a streamed
         # body is produced later still: the id stays bound until the server closes the response.
-        response._resource_closers.append(lambda: logs.unbind(token))
+        response._resource_closers.append(lambda: logs.unbind(token))  # type: ignore[attr-defined]
         return response

@@ -12,12 +12,13 @@ channel whose network has stopped answering carry the time since when (`stale_si
     listening_sentiment(workspace, period)  mentions per day by sentiment (listening)
     inbox_response_times(workspace, period) first response and resolution times (inbox.metrics)
     agency_overview(workspaces, period)     one row per workspace of an agency
-Objective progress is the strategy app's (tamtam.strategy).
+    workspace_dashboard(workspace, period)  all of the above, and the objectives' progress
+Objective progress is computed by the strategy app (tamtam.strategy.services.objectives_progress).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from django.utils import timezone
 
 from tamtam.accounts.models import Workspace
 from tamtam.analytics import engagement, services
+from tamtam.analytics import kpis as kpi_queries
 from tamtam.analytics.models import ChannelDaily, MetricPoll, PostDaily
 from tamtam.analytics.rollups import day_bounds, local_day
 from tamtam.channels.models import Channel
@@ -68,17 +70,17 @@ class Kpi:
     change_pct: float | None  # None: nothing to compare with
 
 
-KPI_METRICS = ("impressions", "engagements", "engagement_rate", "clicks", "follower_growth", "conversions")
+KPI_METRICS = kpi_queries.KPI_METRICS
 
 
 def kpis(workspace: Workspace, period: Period, channel_ids: list[int] | None = None) -> list[Kpi]:
-    out = []
-    before = period.previous()
-    for metric in KPI_METRICS:
-        now = services.metric_total(workspace, metric, period.start, period.end, channel_ids=channel_ids)
-        prev = services.metric_total(workspace, metric, before.start, before.end, channel_ids=channel_ids)
-        out.append(Kpi(metric, now, prev, _change(now, prev)))
-    return out
+    """The headline metrics with the previous period's (a few grouped queries, see kpis.py)."""
+    found = kpi_queries.figures([workspace], {workspace.pk: (period.start, period.end)}, channel_ids)
+    return _kpi_list(found[workspace.pk])
+
+
+def _kpi_list(pairs: dict[str, tuple[float | None, float | None]]) -> list[Kpi]:
+    return [Kpi(metric, *pairs[metric], _change(*pairs[metric])) for metric in KPI_METRICS]
 
 
 @dataclass
@@ -99,21 +101,38 @@ class Series:
 def engagement_over_time(
     workspace: Workspace, period: Period, channel_ids: list[int] | None = None
 ) -> Series:
-    def by_day(metric: str, p: Period) -> dict[date, float]:
-        return dict(services.daily_series(workspace, metric, p.start, p.end, channel_ids=channel_ids))
-
-    impressions, engaged = by_day("impressions", period), by_day("engagements", period)
-    rates = by_day("engagement_rate", period)
+    """Daily impressions, engagements and rate, and the previous period's engagements: one query."""
     before = period.previous()
-    prev = by_day("engagements", before)
+    qs = PostDaily.objects.filter(workspace=workspace, day__gte=before.start, day__lte=period.end)
+    if channel_ids is not None:
+        qs = qs.filter(channel_id__in=channel_ids)
+    rows = {
+        r["day"]: r
+        for r in qs.values("day").annotate(i=Sum("impressions"), e=Sum("engagements"), b=Sum("rate_basis"))
+    }
     days = period.each_day()
+    now = [d for d in days if d in rows]
+    prev = [d for d in rows if d < period.start]
+
+    def filled(wanted: list[date], present: list[date], key: str) -> list[float | None]:
+        # As services.daily_series: between the first and last day with data, a day without a row is 0
+        # (the posts were polled and gained nothing); outside that span, nothing is known.
+        if not present:
+            return [None] * len(wanted)
+        first, last = min(present), max(present)
+        return [
+            float(rows[d][key] or 0) if d in rows else (0.0 if first <= d <= last else None)  # type: ignore[literal-required]
+            for d in wanted
+        ]
+
+    rates = {d: engagement.rate(float(rows[d]["e"] or 0), float(rows[d]["b"] or 0)) for d in now}
     return Series(
         days=days,
-        impressions=[impressions.get(d) for d in days],
-        engagements=[engaged.get(d) for d in days],
-        engagement_rate=[round(rates[d], 3) if d in rates else None for d in days],
-        previous_engagements=[prev.get(before.start + timedelta(days=i)) for i in range(period.days)],
-        empty=not engaged and not impressions,
+        impressions=filled(days, now, "i"),
+        engagements=filled(days, now, "e"),
+        engagement_rate=[round(r, 3) if (r := rates.get(d)) is not None else None for d in days],
+        previous_engagements=filled(before.each_day(), prev, "e"),
+        empty=not now,
     )
 
 
@@ -210,6 +229,8 @@ def stale_channels(workspace: Workspace) -> dict[int, MetricPoll]:
 
 
 def channel_comparison(workspace: Workspace, period: Period) -> list[ChannelRow]:
+    """One row per channel: its days' sums, followers and growth, link clicks — five queries in all,
+    whatever the number of channels."""
     stale = stale_channels(workspace)
     sums = {
         r["channel_id"]: r
@@ -223,11 +244,14 @@ def channel_comparison(workspace: Workspace, period: Period) -> list[ChannelRow]
             n=Count("pk"),
         )
     }
+    channels = Channel.objects.filter(workspace=workspace).order_by("name")
+    followers = kpi_queries.follower_figures(channels, period.start, period.end)
+    clicks = kpi_queries.channel_clicks(workspace, period.start, period.end)
     rows = []
-    for ch in Channel.objects.filter(workspace=workspace).order_by("name"):
+    for ch in channels:
         s: dict[str, Any] = dict(sums.get(ch.pk, {}))
-        ids = [ch.pk]
         poll = stale.get(ch.pk)
+        _ws, level, growth = followers.get(ch.pk, (workspace.pk, None, None))
         rows.append(
             ChannelRow(
                 channel_id=ch.pk,
@@ -238,15 +262,9 @@ def channel_comparison(workspace: Workspace, period: Period) -> list[ChannelRow]
                 engagement_rate=engagement.rate(s.get("e") or 0, s.get("b") or 0),
                 rate_basis=engagement.basis_of(ch.network),
                 posts_published=int(s.get("p") or 0),
-                followers=services.metric_total(
-                    workspace, "followers", period.start, period.end, channel_ids=ids
-                ),
-                follower_growth=services.metric_total(
-                    workspace, "follower_growth", period.start, period.end, channel_ids=ids
-                ),
-                link_clicks=services.metric_total(
-                    workspace, "clicks", period.start, period.end, channel_ids=ids
-                ),
+                followers=float(level) if level is not None else None,
+                follower_growth=float(growth) if growth is not None else None,
+                link_clicks=clicks.get(ch.pk),
                 stale_since=poll.failing_since if poll else None,
                 last_error=poll.last_error if poll else "",
             )
@@ -342,17 +360,26 @@ class WorkspaceRow:
 
 
 def agency_overview(workspaces: list[Workspace], days: int = 30) -> list[WorkspaceRow]:
-    """One row per workspace (the agency's clients), each over its own last `days` local days."""
+    """One row per workspace (the agency's clients), each over its own last `days` local days.
+
+    Grouped queries for all the workspaces that share a period and a time zone (kpis.py), so the
+    page costs a few queries per time zone, not a dozen per client."""
+    periods = {ws.pk: Period.last_days(ws, days) for ws in workspaces}
+    found = kpi_queries.figures(workspaces, {pk: (p.start, p.end) for pk, p in periods.items()})
+    stale = Counter(
+        MetricPoll.objects.filter(channel__workspace__in=workspaces, failing_since__isnull=False).values_list(
+            "channel__workspace_id", flat=True
+        )
+    )
     rows = []
     for ws in workspaces:
-        period = Period.last_days(ws, days)
-        figures = kpis(ws, period)
+        figures = _kpi_list(found[ws.pk])
         rows.append(
             WorkspaceRow(
                 workspace_id=ws.pk,
                 name=ws.name,
                 kpis=figures,
-                stale_channels=len(stale_channels(ws)),
+                stale_channels=stale.get(ws.pk, 0),
                 empty=all(k.value is None for k in figures),
             )
         )
@@ -370,6 +397,9 @@ class Dashboard:
     sentiment: Sentiment
     response_times: ResponseTimes
     empty: bool
+    # The strategy's objectives with their live progress (tamtam.strategy.services.Progress); they
+    # follow their own periods, not the dashboard's.
+    objectives: list[Any] = field(default_factory=list)
 
 
 def workspace_dashboard(
@@ -386,4 +416,11 @@ def workspace_dashboard(
         sentiment=listening_sentiment(workspace, period),
         response_times=inbox_response_times(workspace, period),
         empty=not services.has_data(workspace, period.start, period.end, channel_ids),
+        objectives=objectives_progress(workspace),
     )
+
+
+def objectives_progress(workspace: Workspace) -> list[Any]:
+    from tamtam.strategy.services import objectives_progress as progress
+
+    return progress(workspace)

@@ -1,12 +1,11 @@
 """The short-link redirect answered before Django's request handling: `ShortLinkFastPath(app)`.
 
-`/l/<code>` is the one URL that visitors from every network hit, so it must cost little: for a link
-this process already knows (links.cached), the WSGI wrapper judges the click in memory, hands it to
-the click buffer and answers the 302 itself — no request object, no middleware (sessions, CSRF,
-language, messages, axes), no URL resolution, no database. The answer is the view's own
-(public.redirect_for), with the security headers the middleware would have added. Anything else,
-including a code this process has not seen yet or an unknown one (a translated 404), goes to Django
-unchanged, and the view fills the cache for the next visitor.
+`/l/<code>` is the one URL that visitors from every network hit, so it must cost little: the WSGI
+wrapper finds the link in this process's memory (links.cached; else one indexed read, which fills
+the cache), judges the click in memory, hands it to the click buffer and answers the 302 itself — no
+request object, no middleware (sessions, CSRF, language, messages, axes), no URL resolution. The
+answer is the view's own headers (public.redirect_headers), with the security headers the middleware
+would have added. Anything else, including an unknown code (a translated 404), goes to Django.
 
 Installed in tamtam/wsgi.py (gunicorn, waitress-serve) and by `tamtam run`.
 """
@@ -19,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import DatabaseError, connections
 
 from tamtam.analytics import links, public
 
@@ -76,7 +76,8 @@ class ShortLinkFastPath:
         path: str = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path.startswith("/l/") and method in ("GET", "HEAD") and _CODE.fullmatch(path, 3):
-            resolved = links.cached(path[3:])
+            code = path[3:]
+            resolved = links.cached(code) or _lookup(code)
             if resolved is not None:
                 return self._redirect(environ, start_response, resolved, method)
         return self.app(environ, start_response)
@@ -92,11 +93,19 @@ class ShortLinkFastPath:
             method=method,
             referrer_host=_referrer_host(environ.get("HTTP_REFERER", "")),
         )
-        response = public.redirect_for(resolved, click, secure)
-        headers = [
-            *response.items(),
-            *(("Set-Cookie", cookie.output(header="").strip()) for cookie in response.cookies.values()),
-            *self._headers[secure],
-        ]
-        start_response(f"{response.status_code} {response.reason_phrase}", headers)
+        start_response(
+            "302 Found", [*public.redirect_headers(resolved, click, secure), *self._headers[secure]]
+        )
         return _EMPTY
+
+
+def _lookup(code: str) -> links.Resolved | None:
+    """A link not in this process's memory: one indexed read here (a worker's first visit of a link, or
+    after the cache's minute), not Django's whole stack. A code that is not found, or a database that
+    fails, goes to Django (a translated 404, or its error handling)."""
+    try:
+        return links.resolve(code)
+    except DatabaseError:
+        # This thread's connection may be one the server closed: the next request opens a new one.
+        connections["default"].close_if_unusable_or_obsolete()
+        return None

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -23,15 +22,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tamtam.accounts.models import Workspace
-from tamtam.analytics import conversions, links
+from tamtam.analytics import clickcookie, conversions, links
 from tamtam.analytics.models import Click, ConversionSource, TrackingSettings
 from tamtam.lib.errors import InvalidInput
 
 log = logging.getLogger(__name__)
-CLICK_COOKIE = "ttc"
-CLICK_COOKIE_DAYS = 30
+CLICK_COOKIE = clickcookie.NAME
+CLICK_COOKIE_DAYS = clickcookie.DAYS
 _GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-_SALT = "tamtam.analytics.click"
 
 
 class _Redirect(HttpResponseRedirect):
@@ -45,25 +43,41 @@ def _address(meta: Mapping[str, Any]) -> str:
     return (forwarded.split(",")[0].strip() if forwarded else "") or meta.get("REMOTE_ADDR", "")
 
 
-def redirect_for(resolved: links.Resolved, click: Click, secure: bool) -> HttpResponse:
-    """The 302 of a followed link (the view and the WSGI fast path answer the very same thing)."""
-    response = _Redirect(resolved.destination)
-    response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer-when-downgrade"
-    response["Content-Length"] = "0"
+def redirect_headers(resolved: links.Resolved, click: Click, secure: bool) -> list[tuple[str, str]]:
+    """The headers of a followed link's 302 (security headers aside): the view and the WSGI fast
+    path answer the very same thing, the fast path without building a response object."""
+    headers = [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Location", resolved.location),
+        ("Cache-Control", "no-store"),
+        ("Referrer-Policy", "no-referrer-when-downgrade"),
+        ("Content-Length", "0"),
+    ]
     if not click.bot and not click.flood:
         # Read back by the pixel on the shop's pages (same path prefix) to attribute the sale. The
         # link id rides along: if the click's row was lost (a crash before its batch was written),
         # the sale still goes to the right post.
-        response.set_cookie(
-            CLICK_COOKIE,
-            signing.dumps(f"{click.token}.{resolved.link_id}", salt=_SALT),
-            max_age=CLICK_COOKIE_DAYS * 86400,
-            path="/l/",
-            secure=secure,
-            httponly=True,
-            samesite="None" if secure else "Lax",
-        )
+        value = clickcookie.make(click.token, resolved.link_id)
+        headers.append(("Set-Cookie", clickcookie.header(value, secure)))
+    return headers
+
+
+def redirect_for(resolved: links.Resolved, click: Click, secure: bool) -> HttpResponse:
+    """The 302 of a followed link, as a response for Django's stack."""
+    response = _Redirect(resolved.destination)
+    for name, value in redirect_headers(resolved, click, secure):
+        if name == "Set-Cookie":
+            response.set_cookie(
+                CLICK_COOKIE,
+                value.split(";", 1)[0].partition("=")[2],
+                max_age=CLICK_COOKIE_DAYS * 86400,
+                path=clickcookie.PATH,
+                secure=secure,
+                httponly=True,
+                samesite="None" if secure else "Lax",
+            )
+        elif name != "Location":
+            response[name] = value
     return response
 
 
@@ -88,17 +102,7 @@ def follow(request: HttpRequest, code: str) -> HttpResponse:
 
 def _click_from_cookie(request: HttpRequest) -> tuple[int | None, str, int | None]:
     """(click id of an older cookie, click token, link id) from the `ttc` cookie; empty when absent."""
-    raw = request.COOKIES.get(CLICK_COOKIE)
-    if not raw:
-        return None, "", None
-    try:
-        value = signing.loads(raw, salt=_SALT, max_age=CLICK_COOKIE_DAYS * 86400)
-    except signing.BadSignature:
-        return None, "", None
-    if isinstance(value, int):  # cookies set before clicks were written in batches
-        return value, "", None
-    token, _dot, link_id = str(value).partition(".")
-    return None, token, int(link_id) if link_id.isdigit() else None
+    return clickcookie.read(request.COOKIES.get(CLICK_COOKIE, ""))
 
 
 def pixel(request: HttpRequest, token: str) -> HttpResponse:

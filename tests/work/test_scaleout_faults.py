@@ -44,7 +44,7 @@ def test_scale_out_keeps_every_post_exactly_once_through_worker_broker_and_datab
     assert result["settled_in_time"], check["states"]
     assert check["targets"] == TARGETS
     assert check["duplicates"] == 0, check["duplicate_keys"]
-    assert check["losses"] == 0, check["loss_examples"]
+    assert check["losses"] == 0, (check["loss_examples"], check.get("loss_attempts"))
     assert check["first_comments"]["duplicates"] == 0
     # Every target final or waiting visibly on a person.
     assert set(check["states"]) <= {"published", "failed", "needs_user", "unconfirmed"}

@@ -81,7 +81,11 @@ def caught(stack: Stack, source: Source, query: Query, text_part: str) -> Mentio
         # The AppView indexes on its own every half second; no process-all here, which on a loaded
         # machine can take longer than the whole wait.
         run_source(source)
-        return Mention.objects.filter(matches__query=query, text__contains=text_part).first()
+        # Brought by this very source: a round also runs the other due sources, and the pass matches
+        # every workspace's queries, so the mention may match `query` before this source has seen it.
+        return Mention.objects.filter(
+            matches__query=query, text__contains=text_part, source_links__source=source
+        ).first()
 
     # A loaded machine slows the AppView down: the bound is generous, the wait ends as soon as it is there.
     return wait_for(

@@ -129,7 +129,7 @@ def conversations(workspace_id: int, user: Any, filters: Filters) -> QuerySet[Co
     elif filters.priority == "low":
         qs = qs.filter(priority__lt=MEDIUM)
     if filters.q:
-        qs = qs.filter(search.matching(filters.q))
+        qs = qs.filter(search.matching(filters.q, narrowed=filters.status != "any"))
     order = ["-priority", "-last_item_at", "-id"] if filters.priority else ["-last_item_at", "-id"]
     return qs.select_related("channel", "assignee").only(*LIST_FIELDS).order_by(*order)
 

@@ -389,6 +389,7 @@ def test_every_declared_capability_has_its_method() -> None:
         Capability.HIDE: "hide",
         Capability.FETCH_METRICS: "fetch_post_metrics",
         Capability.REPLY: "reply",
+        Capability.SEARCH: "search",
     }
     for capability, name in names.items():
         assert capability in InstagramConnector.capabilities
@@ -424,3 +425,77 @@ def test_facebook_login_short_token_is_swapped_for_a_long_lived_one_recorded_sha
     assert (credentials["access_token"], credentials["long_lived"]) == ("long", True)
     lifetime = datetime.fromisoformat(credentials["expires_at"]) - datetime.now(UTC)
     assert lifetime.days == 59  # 5,183,944 s: 60 days less a few hours, not the short token's hours
+
+
+HASHTAG_ID = "17843853986012965"
+
+
+def hashtag_routes(pages: list[dict]) -> list[Route]:  # type: ignore[type-arg]
+    answers = iter(pages)
+    # `ig_hashtag_search` (a root edge) and the IG Hashtag node are not among the shipped specs: their
+    # shapes follow Meta's "IG Hashtag Search" and "IG Hashtag / recent_media" reference pages; the
+    # media fields asked and read are checked against IGMedia by the test.
+    return [
+        Route("GET", "/ig_hashtag_search", None, "", {"data": [{"id": HASHTAG_ID}]}),
+        Route(
+            "GET", f"/{HASHTAG_ID}/recent_media", None, "", lambda r: httpx.Response(200, json=next(answers))
+        ),
+    ]
+
+
+def test_hashtag_search_reads_recent_media_and_pages_without_a_second_lookup_recorded_shape(
+    spec: GraphSpec,
+) -> None:
+    first = {
+        "data": [
+            {
+                "id": "m9",
+                "caption": "Meilleur brunch de Lyon #cafelumiere",
+                "timestamp": "2026-12-02T09:30:00+0000",
+                "permalink": "https://www.instagram.com/p/Zz9/",
+                "media_type": "IMAGE",
+                "like_count": 41,
+                "comments_count": 3,
+            }
+        ],
+        "paging": {"cursors": {"after": "QVFI"}, "next": "https://graph.facebook.com/next"},
+    }
+    last = {"data": [{"id": "m8", "caption": "#cafelumiere", "timestamp": "2026-12-02T08:00:00+0000"}]}
+    rec = GraphRecorder(spec, hashtag_routes([first, last]))
+    c = connector(rec)
+    page = c.search("#CafeLumiere")
+    (post,) = page.items
+    assert (post.remote_id, post.url) == ("m9", "https://www.instagram.com/p/Zz9/")
+    assert (post.likes, post.replies) == (41, 3)
+    assert post.created_at == datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+    assert post.text == "Meilleur brunch de Lyon #cafelumiere"
+    assert (page.cursor, page.has_more) == (f"{HASHTAG_ID}:QVFI", True)
+    lookup, media_call = rec.requests
+    assert dict(lookup.url.params) == {"user_id": IG, "q": "CafeLumiere"}
+    assert dict(media_call.url.params)["user_id"] == IG
+    assert spec.field_problems("IGMedia", dict(media_call.url.params)["fields"]) == []
+    assert spec.response_problems("IGMedia", first) == []
+
+    second = c.search("#CafeLumiere", cursor=page.cursor)
+    assert [p.remote_id for p in second.items] == ["m8"]
+    assert (second.cursor, second.has_more) == ("", False)
+    assert len(rec.requests) == 3  # the next page reuses the hashtag id of the cursor
+    assert dict(rec.requests[2].url.params)["after"] == "QVFI"
+    assert rec.problems == []
+
+
+def test_a_phrase_is_searched_as_its_hashtag_and_a_term_without_one_finds_nothing_recorded_shape() -> None:
+    rec = GraphRecorder(None, hashtag_routes([{"data": []}]))
+    c = connector(rec)
+    assert c.search('"service client"').items == []
+    assert dict(rec.requests[0].url.params)["q"] == "serviceclient"
+    calls = len(rec.requests)
+    assert c.search("lumen.fr/promo").items == []  # no hashtag can be written so: no call at all
+    assert len(rec.requests) == calls
+
+
+def test_hashtag_search_needs_facebook_login_and_an_unknown_hashtag_finds_nothing_recorded_shape() -> None:
+    rec = GraphRecorder(None, [Route("GET", "/ig_hashtag_search", None, "", {"data": []})])
+    assert connector(rec).search("#nowhere").items == []
+    with pytest.raises(Permanent, match="Facebook Login"):
+        connector(GraphRecorder(None, []), login="instagram").search("#cafelumiere")

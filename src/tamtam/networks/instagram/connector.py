@@ -12,11 +12,17 @@ graph.facebook.com, the default) or with Instagram Login (host graph.instagram.c
 Read back: recent media, comments and their replies (inbox), the media the account is tagged in
 (mentions), hiding comments, insights, and the live publishing quota (`content_publishing_limit`:
 checked before each publish so a full quota is a wait, not a refusal). Instagram's API cannot like.
+
+Search (for listening) is Meta's Hashtag Search: `ig_hashtag_search` gives a hashtag's id, then
+`/{hashtag-id}/recent_media` its public media of the last 24 hours. It exists only through Facebook
+Login, needs the "Instagram Public Content Access" feature, counts 30 distinct hashtags per account
+per 7 days, and does not name the authors of those media.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -26,6 +32,7 @@ from tamtam.networks.base import (
     Author,
     Capability,
     ChannelContext,
+    FoundPost,
     Identity,
     InboxItem,
     InboxKind,
@@ -38,6 +45,7 @@ from tamtam.networks.base import (
     PublishResult,
     RemotePost,
     RetryAfter,
+    SearchPage,
 )
 from tamtam.networks.instagram.limits import LIMITS
 from tamtam.networks.instagram.oauth import SPEC
@@ -52,6 +60,9 @@ COMMENT_FIELDS = "id,text,timestamp,username,from,hidden,like_count,replies{id,t
 TAG_FIELDS = "id,caption,timestamp,permalink,username"
 ACCOUNT_FIELDS = "followers_count,follows_count,media_count"
 MEDIA_INSIGHTS = "reach,likes,comments,shares,saved,views"
+HASHTAG_MEDIA_FIELDS = "id,caption,timestamp,permalink,media_type,like_count,comments_count"
+# What a hashtag may hold once the spaces, hyphens and apostrophes of a phrase are taken out.
+HASHTAG = re.compile(r"\w+")
 INBOX_MEDIA = 10
 
 
@@ -72,6 +83,7 @@ class InstagramConnector(GraphConnector):
             Capability.HIDE,
             Capability.FETCH_METRICS,
             Capability.VIDEO,
+            Capability.SEARCH,
         }
     )
     poll_delay: ClassVar[float] = 3.0
@@ -345,6 +357,56 @@ class InstagramConnector(GraphConnector):
                 )
             )
         return out
+
+    # --- search (listening) --------------------------------------------------------------------
+
+    def search(self, query: str, cursor: str = "", limit: int = 100) -> SearchPage:
+        """The recent public media of one hashtag, newest first. `query` is a hashtag with or without
+        its "#" (a phrase is searched as the hashtag people write for it: "service client" →
+        #serviceclient); anything else finds nothing here. The cursor is "<hashtag id>:<after>", so
+        the next page does not look the hashtag up again."""
+        if self.ctx.options.get("login") == "instagram":
+            raise Permanent(
+                "Instagram: hashtag search is only available to accounts connected through Facebook Login"
+            )
+        hashtag_id, _sep, after = cursor.partition(":")
+        if not hashtag_id:
+            tag = re.sub("[\\s\\-'\u2019\"#]", "", query)
+            if not HASHTAG.fullmatch(tag):
+                return SearchPage(items=[])
+            found = self.graph("GET", "/ig_hashtag_search", params={"user_id": self.ig_user(), "q": tag})
+            ids = [str(h["id"]) for h in found.get("data", []) if h.get("id")]
+            if not ids:
+                return SearchPage(items=[])
+            hashtag_id = ids[0]
+        params: dict[str, Any] = {
+            "user_id": self.ig_user(),
+            "fields": HASHTAG_MEDIA_FIELDS,
+            "limit": min(limit, 50),  # the edge's maximum page
+        }
+        if after:
+            params["after"] = after
+        body = self.graph("GET", f"/{hashtag_id}/recent_media", params=params)
+        items = [
+            FoundPost(
+                remote_id=str(m["id"]),
+                text=str(m.get("caption") or ""),
+                # Hashtag media do not expose their owner: the mention has no author.
+                author=Author(remote_id=""),
+                created_at=parse_time(m.get("timestamp")),
+                url=str(m.get("permalink") or ""),
+                likes=m.get("like_count"),
+                replies=m.get("comments_count"),
+            )
+            for m in body.get("data", [])
+            if m.get("id")
+        ]
+        paging = body.get("paging") or {}
+        next_after = (paging.get("cursors") or {}).get("after") or ""
+        has_more = bool(paging.get("next") and next_after)
+        return SearchPage(
+            items=items, cursor=f"{hashtag_id}:{next_after}" if has_more else "", has_more=has_more
+        )
 
     def fetch_account_metrics(self) -> AccountMetrics:
         body = self.graph("GET", f"/{self.ig_user()}", params={"fields": ACCOUNT_FIELDS})

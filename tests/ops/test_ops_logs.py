@@ -170,3 +170,13 @@ def test_the_secret_settings_are_redacted_verbatim(any_format_logs, settings):
     _emit("django", "key is %s and %s", settings.SECRET_KEY, settings.ENCRYPTION_KEY)
     assert settings.SECRET_KEY not in any_format_logs.text
     assert settings.ENCRYPTION_KEY not in any_format_logs.text
+
+
+def test_extra_fields_of_a_json_line_are_scrubbed_too(client, json_logs):
+    # Django's "Not Found" line carries the request object, printed with its query string.
+    token = fresh("qs-")
+    assert client.get(f"/no-such-page/?next=/w/&access_token={token}").status_code == 404
+    [line] = [r for r in json_logs.records() if r["logger"] == "django.request"]
+    assert line["status_code"] == 404  # numbers stay numbers
+    assert "/no-such-page/" in line["request"]
+    assert token not in json_logs.text

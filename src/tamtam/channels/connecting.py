@@ -400,16 +400,17 @@ def connect_with_form(workspace: Workspace, actor: Any, network: str, values: Ma
         if f.required and not value:
             raise InvalidInput(f.name, _("%(label)s is required") % {"label": f.label})
         clean[f.name] = value
+    typed = [clean[f.name] for f in option.fields if f.secret]
     if not cls.connect_fields and _connect_function(network) is not None:
         try:
             identity, credentials, options = _bluesky_connect(clean)
         except ConnectorError as exc:
-            raise InvalidInput("", exc.message) from exc
+            raise InvalidInput("", _without(exc.message, typed)) from exc
         return _save_from_form(workspace, actor, network, identity, credentials, options)
     try:
         credentials, options = cls.connect_form(clean)
     except ConnectorError as exc:
-        raise InvalidInput("", exc.message) from exc
+        raise InvalidInput("", _without(exc.message, typed)) from exc
     try:
         identity = cls.identify(credentials, options)
     except NotImplementedError as exc:
@@ -417,8 +418,17 @@ def connect_with_form(workspace: Workspace, actor: Any, network: str, values: Ma
             "", _("%(network)s cannot say who the account is yet") % {"network": cls.label}
         ) from exc
     except ConnectorError as exc:
-        raise InvalidInput("", exc.message) from exc
+        raise InvalidInput("", _without(exc.message, [*typed, *credentials.values()])) from exc
     return _save_from_form(workspace, actor, network, identity, credentials, options)
+
+
+def _without(message: str, secrets: list[Any]) -> str:
+    """A network's refusal can echo the token just typed ("invalid token 123:AAH…"): the message is
+    shown on the page and in the API answer, so the secret values are cut out of it."""
+    for value in secrets:
+        if isinstance(value, str) and len(value) >= 6:
+            message = message.replace(value, "•••")
+    return message
 
 
 def _save_from_form(

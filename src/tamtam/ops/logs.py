@@ -192,6 +192,20 @@ class JsonLineFormatter(JsonFormatter):
         for field in CONTEXT_FIELDS:
             if not log_data.get(field):
                 log_data.pop(field, None)
+        # The `extra` attributes are written too (Django's `request`, printed with its query string):
+        # the scrub filter saw only the message, so every value is scrubbed here, as it is written.
+        for key, value in log_data.items():
+            log_data[key] = _scrubbed(value)
+
+
+def _scrubbed(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrubbed(v) for v in value]
+    return secrets.scrub(value if isinstance(value, str) else str(value))
 
 
 def logging_config(*, fmt: str, level: str) -> dict[str, Any]:

@@ -458,6 +458,7 @@ class Seeder:
             "follower_growth",
             "link_clicks",
             "link_unique_clicks",
+            "post_rows",
         ]
         account_cols = [
             "channel_id",
@@ -584,8 +585,8 @@ class Seeder:
             ):
                 sums[name] = np.zeros(size, np.int64)
                 np.add.at(sums[name], days - lo, values)
-            has_days = np.zeros(size, bool)
-            has_days[days - lo] = True
+            post_rows = np.bincount(days - lo, minlength=size)
+            has_days = post_rows > 0
             published = np.bincount(tz.local_day(ch["pub"]) - lo, minlength=size)
             level = np.full(size, -1, np.int64)
             level[tz.local_day(f_at) - lo] = f_count  # in time order: the day's last reading stays
@@ -610,13 +611,13 @@ class Seeder:
                         growth,
                         0,
                         0,
+                        int(post_rows[i]),
                     )
                 )
                 if followers is not None:
                     earlier = followers
             w.insert("analytics_channeldaily", channel_cols, rows)
             self.counts["channel_days"] += len(rows)
-            ch["first_pub"], ch["basis_at_pub"] = None, None
 
     # --- short links, clicks, conversions ------------------------------------------------------------
     def links_and_clicks(self) -> None:
@@ -923,6 +924,7 @@ def verify(sample: int = 60, seed: int = 3) -> list[str]:
         "posts_published",
         "followers",
         "follower_growth",
+        "post_rows",
     )
     for channel in rng.sample(list(Channel.objects.select_related("workspace")), 8):
         days = list(

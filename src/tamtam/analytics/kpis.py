@@ -58,23 +58,26 @@ def figures(
 def _group(
     members: list[Workspace], start: date, end: date, channel_ids: list[int] | None
 ) -> dict[int, dict[str, Pair]]:
-    from tamtam.analytics.models import PostDaily
-
     tz = members[0].tz
     ids = [ws.pk for ws in members]
     p_start, p_end = _previous(start, end)
     now_q, prev_q = Q(day__gte=start), Q(day__lte=p_end)
     channel_q = Q(channel_id__in=channel_ids) if channel_ids is not None else Q()
-    posts = {
-        row["workspace_id"]: row
-        for row in PostDaily.objects.filter(channel_q, workspace_id__in=ids, day__gte=p_start, day__lte=end)
+    # Channel days, not post days: a few rows per channel and day (post_rows says whether any post
+    # was measured), the same sums (rollups.rebuild_channel_days adds the post days up).
+    measured = Q(post_rows__gt=0)
+    posts: dict[int, dict[str, Any]] = {
+        row["workspace_id"]: dict(row)
+        for row in ChannelDaily.objects.filter(
+            channel_q, workspace_id__in=ids, day__gte=p_start, day__lte=end
+        )
         .values("workspace_id")
         .annotate(
-            n=Count("pk", filter=now_q),
+            n=Sum("post_rows", filter=now_q & measured),
             i=Sum("impressions", filter=now_q),
             e=Sum("engagements", filter=now_q),
             b=Sum("rate_basis", filter=now_q),
-            pn=Count("pk", filter=prev_q),
+            pn=Sum("post_rows", filter=prev_q & measured),
             pi=Sum("impressions", filter=prev_q),
             pe=Sum("engagements", filter=prev_q),
             pb=Sum("rate_basis", filter=prev_q),
@@ -91,8 +94,8 @@ def _group(
         .values_list("workspace_id", "first")
     )
     click_q = Q(link__channel_id__in=channel_ids) if channel_ids is not None else Q()
-    clicks = {
-        row["workspace_id"]: row
+    clicks: dict[int, dict[str, Any]] = {
+        row["workspace_id"]: dict(row)
         for row in Click.objects.filter(
             click_q, workspace_id__in=ids, at__gte=p_start_at, at__lt=end_at, bot=False, flood=False
         )
@@ -100,8 +103,8 @@ def _group(
         .annotate(now=Count("pk", filter=Q(at__gte=start_at)), prev=Count("pk", filter=Q(at__lt=start_at)))
     }
     conv_q = Q(channel_id__in=channel_ids) if channel_ids is not None else Q()
-    sales = {
-        row["workspace_id"]: row
+    sales: dict[int, dict[str, Any]] = {
+        row["workspace_id"]: dict(row)
         for row in Conversion.objects.filter(workspace_id__in=ids)
         .values("workspace_id")
         .annotate(
@@ -116,10 +119,10 @@ def _group(
     growth_now, growth_prev = _growths(channels, start, end), _growths(channels, p_start, p_end)
     out: dict[int, dict[str, Pair]] = {}
     for ws_id in ids:
-        p: dict[str, Any] = posts.get(ws_id, {})
+        p = posts.get(ws_id, {})
         made = first_link.get(ws_id)
-        c: dict[str, Any] = clicks.get(ws_id, {})
-        s: dict[str, Any] = sales.get(ws_id, {})
+        c = clicks.get(ws_id, {})
+        s = sales.get(ws_id, {})
         out[ws_id] = {
             "impressions": (_num(p, "n", "i"), _num(p, "pn", "pi")),
             "engagements": (_num(p, "n", "e"), _num(p, "pn", "pe")),

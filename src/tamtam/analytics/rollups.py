@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
 from tamtam.analytics import engagement
 from tamtam.analytics.models import AccountSnapshot, ChannelDaily, PostDaily, PostSnapshot
@@ -156,6 +156,7 @@ def rebuild_channel_days(channel: Channel, days: Iterable[date]) -> int:
             engagements=Sum("engagements"),
             clicks=Sum("clicks"),
             rate_basis=Sum("rate_basis"),
+            post_rows=Count("pk"),
         )
     }
     rows = []
@@ -191,6 +192,7 @@ def rebuild_channel_days(channel: Channel, days: Iterable[date]) -> int:
                 engagements=s.get("engagements") or 0,
                 clicks=s.get("clicks") or 0,
                 rate_basis=s.get("rate_basis") or 0,
+                post_rows=s.get("post_rows") or 0,
                 posts_published=published,
                 followers=followers,
                 follower_growth=(followers - earlier)

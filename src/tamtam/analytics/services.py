@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 
 from tamtam.accounts.models import Workspace
 from tamtam.analytics import engagement
@@ -79,6 +80,20 @@ def _post_days(
         qs = qs.filter(channel_id__in=channel_ids)
     if campaign_id is not None:
         qs = qs.filter(campaign_id=campaign_id)
+    return qs
+
+
+def _summed_days(
+    ws: int, start: date, end: date, channel_ids: list[int] | None, campaign_id: int | None
+) -> QuerySet[Any]:
+    """The rows to sum post gains from: channel days (a few per day; only those where a post was
+    measured, so that no row still means no data) unless a campaign is asked for, whose posts only
+    the post days know. The sums are the same: rollups.rebuild_channel_days adds the post days up."""
+    if campaign_id is not None:
+        return _post_days(ws, start, end, channel_ids, campaign_id)
+    qs = ChannelDaily.objects.filter(workspace_id=ws, day__gte=start, day__lte=end, post_rows__gt=0)
+    if channel_ids is not None:
+        qs = qs.filter(channel_id__in=channel_ids)
     return qs
 
 
@@ -174,7 +189,7 @@ def metric_total(
     tz = ws.tz
     start_at, end_at = day_bounds(start, tz)[0], day_bounds(end, tz)[1]
     if metric in SUMMED or metric == "engagement_rate":
-        agg = _post_days(ws.pk, start, end, channel_ids, campaign_id).aggregate(
+        agg = _summed_days(ws.pk, start, end, channel_ids, campaign_id).aggregate(
             n=Count("pk"),
             e=Sum("engagements"),
             b=Sum("rate_basis"),
@@ -253,7 +268,7 @@ def daily_series(
     summed = True
     if metric in SUMMED or metric == "engagement_rate":
         rows = (
-            _post_days(ws.pk, start, end, channel_ids, campaign_id)
+            _summed_days(ws.pk, start, end, channel_ids, campaign_id)
             .values("day")
             .annotate(e=Sum("engagements"), b=Sum("rate_basis"), i=Sum("impressions"), r=Sum("reach"))
             .order_by("day")
@@ -311,19 +326,19 @@ def _event_days(
         if made is None:
             return {}
         first = max(start, local_day(made, tz))
-        rows = counted_clicks(ws.pk, start_at, end_at, links).values_list(
-            "at", "link_id", "address", "visitor"
-        )
+        # The database files each click under its local day (TruncDate in the workspace's zone) and
+        # counts: a row per day comes back, not a row per click.
+        clicked = counted_clicks(ws.pk, start_at, end_at, links).annotate(d=TruncDate("at", tzinfo=tz))
         if metric == "clicks":
-            for at, *_rest in rows:
-                per_day[local_day(at, tz)] += 1
+            for day, n in clicked.values("d").annotate(n=Count("pk")).values_list("d", "n"):
+                per_day[day] += n
         else:
-            visitors: dict[date, set[tuple[int, str, str]]] = defaultdict(set)
-            for at, link_id, address, visitor in rows:
-                visitors[local_day(at, tz)].add((link_id, address, visitor))
-            for day, seen in visitors.items():
-                per_address = Counter((link_id, address) for link_id, address, _v in seen)
-                per_day[day] = float(sum(min(n, MAX_PEOPLE_PER_ADDRESS) for n in per_address.values()))
+            per_address: dict[date, Counter[tuple[int, str]]] = defaultdict(Counter)
+            rows = clicked.values_list("d", "link_id", "address", "visitor").distinct()
+            for day, link_id, address, _visitor in rows:
+                per_address[day][(link_id, address)] += 1
+            for day, counts in per_address.items():
+                per_day[day] = float(sum(min(n, MAX_PEOPLE_PER_ADDRESS) for n in counts.values()))
     elif metric == "posts_published":
         from tamtam.publishing.models import PostTarget
         from tamtam.publishing.states import TargetState
@@ -337,21 +352,22 @@ def _event_days(
             targets = targets.filter(channel_id__in=channel_ids)
         if campaign_id is not None:
             targets = targets.filter(post__campaign_id=campaign_id)
-        for published_at in targets.values_list("published_at", flat=True):
-            if published_at is not None:  # the filter above excludes it; for the type checker
-                per_day[local_day(published_at, tz)] += 1
+        days = targets.annotate(d=TruncDate("published_at", tzinfo=tz)).values("d").annotate(n=Count("pk"))
+        for day, n in days.values_list("d", "n"):
+            per_day[day] += n
     else:  # conversions, conversion_value
         if not Conversion.objects.filter(workspace=ws).exists():
             return {}
-        sales = _conversions(ws.pk, start_at, end_at, channel_ids, campaign_id)
+        sales = _conversions(ws.pk, start_at, end_at, channel_ids, campaign_id).annotate(
+            d=TruncDate("occurred_at", tzinfo=tz)
+        )
         if metric == "conversions":
-            for at in sales.values_list("occurred_at", flat=True):
-                per_day[local_day(at, tz)] += 1
+            for day, n in sales.values("d").annotate(n=Count("pk")).values_list("d", "n"):
+                per_day[day] += n
         else:
-            for at, value in sales.filter(currency=conversion_currency(ws)).values_list(
-                "occurred_at", "value"
-            ):
-                per_day[local_day(at, tz)] += float(value)
+            sums = sales.filter(currency=conversion_currency(ws)).values("d").annotate(v=Sum("value"))
+            for day, value in sums.values_list("d", "v"):
+                per_day[day] += float(value or 0)
     values = {}
     day = first
     while day <= end:

@@ -163,6 +163,8 @@ def _page(
         and post.targets.filter(state__in=[TargetState.APPROVED, TargetState.SCHEDULED]).exists()
     )
     campaigns = {str(c.pk): c.utm_campaign for c in form.fields["campaign"].queryset}  # type: ignore[attr-defined]
+    from tamtam.analytics.links import tracking_on
+
     return render(
         request,
         "publishing/composer.html",
@@ -180,6 +182,10 @@ def _page(
             "needs_review": bool(steps),
             "in_flight": bool(post and post.targets.filter(state__in=IN_FLIGHT).exists()),
             "campaign_utms": campaigns,
+            # Whether the links of this post will be shortened and their clicks counted (the
+            # workspace's switch, analytics → links): said next to the link field.
+            "link_tracking": tracking_on(workspace.pk),
+            "can_manage_tracking": can(member.role, Cap.MANAGE_ANALYTICS),
         },
         status=status,
     )

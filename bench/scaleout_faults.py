@@ -36,7 +36,7 @@ def main() -> int:
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--spread", type=float, default=240.0, help="seconds over which the posts are due")
     parser.add_argument("--kills", type=int, default=8)
-    parser.add_argument("--lease", type=int, default=6)
+    parser.add_argument("--lease", type=int, default=10)
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
     one, five, fifteen = os.getloadavg()

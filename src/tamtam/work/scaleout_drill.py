@@ -174,7 +174,7 @@ def run(
     channels: int = 8,
     workers: int = 3,
     kills: int = 4,
-    lease: int = 6,
+    lease: int = 10,
     concurrency: int = 16,
     seed: int | None = None,
     settle_timeout: float = 300.0,
@@ -187,7 +187,9 @@ def run(
     pg.start()
     redis = rig.Redis(root / "redis")
     redis.start()
-    stale = lease + 3
+    # Heartbeats every 5 s; stale a little after that, and well before the pause ends (lease + 2 s):
+    # the pause stays far inside the 2 x lease window that bounds when a call may still land.
+    stale = max(7, lease - 2)
     secret_values = {
         "TAMTAM_SECRET_KEY": secrets.token_urlsafe(40),
         "TAMTAM_ENCRYPTION_KEY": secrets.token_urlsafe(32),

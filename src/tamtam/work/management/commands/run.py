@@ -138,6 +138,10 @@ class Command(BaseCommand):
         supervisor = WorkerSupervisor(max(0, count))
         signal.signal(signal.SIGTERM, _raise_exit)
         supervisor.start()
+        beat: subprocess.Popen[bytes] | None = None
+        if settings.BROKER_URL and count > 0:
+            # Scale-out settings on one machine: the workers are Celery workers, woken by one beat.
+            beat = subprocess.Popen([sys.executable, "-m", "tamtam.cli", "beat"], env=os.environ.copy())
         host = options["host"]
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(
@@ -153,4 +157,7 @@ class Command(BaseCommand):
             self.stdout.write("Stopping: finishing in-flight publishes…")
             server.close()
             supervisor.stop()
+            if beat is not None:
+                beat.terminate()
+                beat.wait(STOP_GRACE)
             self.stdout.write("Stopped.")

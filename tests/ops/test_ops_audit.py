@@ -55,5 +55,5 @@ def test_the_last_line_of_a_traceback_is_the_reason():
     text = (
         "Traceback (most recent call last):\n  File x\nrequests.ConnectionError: cannot resolve api.osv.dev\n"
     )
-    assert audit._last_line(text) == "ConnectionError: cannot resolve api.osv.dev"
+    assert audit._last_line(text) == "requests.ConnectionError: cannot resolve api.osv.dev"
     assert audit._last_line("") == "pip-audit failed without a message"

@@ -397,3 +397,66 @@ def test_an_inbox_longer_than_one_call_is_read_to_the_end_without_gaps_or_repeat
     texts = [[i.text for i in page.items] for page in (first, second, third, fourth)]
     assert texts == [[f"n{n}" for n in range(2, 12)], ["n0", "n1"], ["n12"], []]
     assert [p.has_more for p in (first, second, third, fourth)] == [True, True, False, False]
+
+
+# --- link cards -------------------------------------------------------------------------------------
+
+
+def test_a_link_card_carries_the_pages_title_description_and_thumbnail() -> None:
+    # Bluesky builds no preview: the post's external embed is the card readers see.
+    page = (
+        '<html><head><meta property="og:title" content="Nouvelle collection">'
+        '<meta property="og:description" content="Douze bougies">'
+        '<meta property="og:image" content="https://maison.example/c.jpg"></head></html>'
+    )
+    blob = {"$type": "blob", "ref": {"$link": "bafkreib2"}, "mimeType": "image/jpeg", "size": 6}
+    records: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "maison.example":
+            if request.url.path == "/c.jpg":
+                return httpx.Response(200, content=b"\xff\xd8jpeg", headers={"content-type": "image/jpeg"})
+            return httpx.Response(200, text=page, headers={"content-type": "text/html"})
+        if request.url.path.endswith("uploadBlob"):
+            assert request.content == b"\xff\xd8jpeg"
+            return httpx.Response(200, json={"blob": blob})
+        if request.url.path.endswith("createRecord"):
+            records.append(json.loads(request.content)["record"])
+            return httpx.Response(200, json={"uri": f"at://{DID}/app.bsky.feed.post/3abc", "cid": "bafyc"})
+        return httpx.Response(404, json={"error": "NotFound", "message": "no route"})
+
+    connector(handler).publish(
+        PublishRequest(text="À voir", idempotency_key="k-card", link="https://maison.example/collection")
+    )
+    (record,) = records
+    assert record["embed"]["$type"] == "app.bsky.embed.external"
+    external = record["embed"]["external"]
+    assert (external["uri"], external["title"], external["description"]) == (
+        "https://maison.example/collection",
+        "Nouvelle collection",
+        "Douze bougies",
+    )
+    assert external["thumb"]["ref"] == {"$link": "bafkreib2"}
+
+
+def test_a_page_that_cannot_be_read_still_gives_a_card_titled_with_its_host() -> None:
+    records: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("createRecord"):
+            records.append(json.loads(request.content)["record"])
+            return httpx.Response(200, json={"uri": f"at://{DID}/app.bsky.feed.post/3abd", "cid": "bafyd"})
+        if request.url.host == "down.example":
+            raise httpx.ConnectError("unreachable", request=request)
+        return httpx.Response(404, json={"error": "NotFound", "message": "no route"})
+
+    connector(handler).publish(
+        PublishRequest(text="Lien", idempotency_key="k-d", link="https://down.example/x")
+    )
+    external = records[0]["embed"]["external"]
+    external.pop("$type", None)  # the SDK's serialisation may name the object's type
+    assert external == {
+        "uri": "https://down.example/x",
+        "title": "down.example",
+        "description": "",
+    }

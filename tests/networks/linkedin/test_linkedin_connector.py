@@ -122,6 +122,37 @@ def test_publish_an_article_link_as_a_member_recorded_shape() -> None:
     assert body["content"] == {"article": {"source": "https://ex.com/a", "title": "https://ex.com/a"}}
 
 
+def test_an_article_carries_the_pages_title_description_and_thumbnail_recorded_shape() -> None:
+    # LinkedIn shows an API article with what the post gives it: the page's Open Graph card is read.
+    page = (
+        '<html><head><meta property="og:title" content="Lin &amp; Lumière">'
+        '<meta property="og:description" content="Douze bougies"><meta property="og:image" content="/c.jpg">'
+        "</head></html>"
+    )
+    routes: dict = {
+        ("POST", f"{API}/rest/posts"): created("urn:li:share:7003"),
+        ("GET", "ex.com/a"): lambda r: httpx.Response(200, text=page, headers={"content-type": "text/html"}),
+        ("GET", "ex.com/c.jpg"): lambda r: httpx.Response(
+            200, content=b"\xff\xd8jpeg", headers={"content-type": "image/jpeg"}
+        ),
+    }
+    image_routes(routes, 1)
+    api = LinkedIn(routes)
+    connector(api, author=MEMBER).publish(
+        PublishRequest(text="À lire", idempotency_key="k", link="https://ex.com/a")
+    )
+    assert api.sent()["content"] == {
+        "article": {
+            "source": "https://ex.com/a",
+            "title": "Lin & Lumière",
+            "description": "Douze bougies",
+            "thumbnail": "urn:li:image:C4E10AQ0",
+        }
+    }
+    upload = next(r for r in api.requests if r.method == "PUT")
+    assert upload.content == b"\xff\xd8jpeg"
+
+
 def image_routes(api_routes: dict, count: int) -> None:
     urns = iter([f"urn:li:image:C4E10AQ{i}" for i in range(count)])
 

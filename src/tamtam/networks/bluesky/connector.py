@@ -27,6 +27,7 @@ from atproto_client import exceptions as sdk
 from atproto_client.client.session import Session, SessionEvent
 from atproto_client.models.utils import get_or_create
 
+from tamtam.networks import linkpreview
 from tamtam.networks.base import (
     AccountMetrics,
     Ambiguous,
@@ -59,6 +60,7 @@ LIKE = "app.bsky.feed.like"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # Refusals a new log-in cannot fix: the account itself is suspended or needs a person's second factor.
 NO_RELOGIN = frozenset({"AccountTakedown", "AccountDeactivated", "AuthFactorTokenRequired"})
+THUMB_MAX_BYTES = 1_000_000  # app.bsky.embed.external#external thumb: the lexicon's maxSize
 MAX_PAGES = 10  # listing and inbox pages per call: a bound, never a loop on a misbehaving server
 
 
@@ -339,13 +341,24 @@ class BlueskyConnector(Connector):
                 images.append({"alt": item.alt_text or "", "image": blob.model_dump(by_alias=True)})
             return {"$type": "app.bsky.embed.images", "images": images}
         if request.link:
-            # A card without fetching the page: tamtam's composer gives the link, its host is the title.
-            host = urlsplit(request.link).hostname or request.link
-            return {
-                "$type": "app.bsky.embed.external",
-                "external": {"uri": request.link, "title": host, "description": ""},
-            }
+            return self._link_card(request.link)
         return None
+
+    def _link_card(self, link: str) -> dict[str, Any]:
+        """Bluesky shows the card the post carries and builds none itself: read the page's title,
+        description and image (best effort; without them the card is titled with the host)."""
+        card = linkpreview.fetch(link, transport=self._transport)
+        external: dict[str, Any] = {
+            "uri": link,
+            "title": card.title or urlsplit(link).hostname or link,
+            "description": card.description,
+        }
+        if card.image_url:
+            image = linkpreview.fetch_image(card.image_url, THUMB_MAX_BYTES, transport=self._transport)
+            if image is not None:
+                blob = self.call(lambda c: c.upload_blob(image.data)).blob
+                external["thumb"] = blob.model_dump(by_alias=True)
+        return {"$type": "app.bsky.embed.external", "external": external}
 
     def reply(self, parent_remote_id: str, request: PublishRequest) -> PublishResult:
         request.reply_to_remote_id = parent_remote_id

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import httpx
 
-from tamtam.networks import oauth
+from tamtam.networks import linkpreview, oauth
 from tamtam.networks.base import (
     AccountMetrics,
     Author,
@@ -225,7 +225,7 @@ class LinkedInConnector(HttpConnector):
                 }
             }
         elif request.link:
-            body["content"] = {"article": {"source": request.link, "title": request.link}}
+            body["content"] = {"article": self._article(request.link)}
         response = self.rest("POST", "/rest/posts", json=body)
         urn = response.headers.get("x-restli-id", "")
         if not urn:
@@ -236,7 +236,25 @@ class LinkedInConnector(HttpConnector):
             status_code=response.status_code,
         )
 
+    def _article(self, link: str) -> dict[str, str]:
+        """LinkedIn shows an API post's article with the title, description and thumbnail it is given
+        (it does not read the page itself): read them from the page, best effort."""
+        card = linkpreview.fetch(link, transport=self._transport)
+        article = {"source": link, "title": card.title or link}
+        if card.description:
+            article["description"] = card.description
+        if card.image_url:
+            image = linkpreview.fetch_image(
+                card.image_url, self.limits.media.max_image_bytes, transport=self._transport
+            )
+            if image is not None and image.content_type in self.limits.media.image_types:
+                article["thumbnail"] = self._upload_image_bytes(image.data, image.content_type)
+        return article
+
     def _upload_image(self, item: MediaItem) -> str:
+        return self._upload_image_bytes(Path(item.path).read_bytes(), item.content_type)
+
+    def _upload_image_bytes(self, data: bytes, content_type: str) -> str:
         init = self.rest_json(
             "POST",
             "/rest/images",
@@ -246,9 +264,9 @@ class LinkedInConnector(HttpConnector):
         self.call(
             "PUT",
             init["uploadUrl"],
-            content=Path(item.path).read_bytes(),
+            content=data,
             timeout=UPLOAD_TIMEOUT,
-            headers={"Content-Type": item.content_type},
+            headers={"Content-Type": content_type},
         )
         return str(init["image"])
 

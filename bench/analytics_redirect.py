@@ -10,8 +10,9 @@ short-link fast path in front of Django) served in a separate process by waitres
 gunicorn with gthread workers (`--workers` x `--threads`), see bench/httpload.py; `--clients` client
 threads (one HTTP keep-alive connection each, browser user agents, a distinct X-Forwarded-For
 address per client so the flood rule does not kick in) follow random links for `--seconds`.
-A warm-up first follows every link once (a link's first visit in a process goes through Django's
-view, which puts it in that process's memory). Every answered redirect is one click, written by the
+A warm-up first follows every link once (a link's first visit in a process reads it from the
+database, which puts it in that process's memory) and asks Django one unknown code (Django sets
+itself up on its first request). Every answered redirect is one click, written by the
 server's flusher thread in batches; the clicks stored are counted after the server stopped (its
 exit writes what is pending) and must equal the redirects answered.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from httpload import LoadResult, Picker, fresh_django, load_average, random_choice, run_load, serve
@@ -53,6 +55,26 @@ def seed(count: int) -> list[str]:
     ]
     ShortLink.objects.bulk_create(links, batch_size=1000)
     return [link.code for link in links]
+
+
+def tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of a server process and its children (gunicorn's workers), from /proc."""
+
+    def stat(p: str) -> list[str] | None:
+        try:
+            return Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        fields = stat(entry)
+        if fields and (entry == str(pid) or fields[1] == str(pid)):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def visitor(n: int) -> dict[str, str]:
@@ -101,6 +123,18 @@ def main() -> None:
             first = run_load(
                 server.port, walk(paths, 1), clients=1, seconds=300, max_requests=1, expect=302, timeout=300
             )
+            # Django itself sets up lazily (URL conf, views, templates) on the first request it
+            # answers, and the redirect no longer goes through it: one unknown code for that, before
+            # the 404 baseline is measured (per gunicorn worker: as many as workers x threads).
+            run_load(
+                server.port,
+                random_choice("warm", ["/l/zz-warm"]),
+                clients=args.workers * args.threads,
+                seconds=300,
+                max_requests=1,
+                expect=404,
+                timeout=300,
+            )
             warm = run_load(
                 server.port,
                 walk(paths, args.clients),
@@ -110,9 +144,12 @@ def main() -> None:
                 **common,
             )
             answered += first.count() + warm.count()
-            print(warm.line("warm-up (first visits via Django)"))
+            print(warm.line("warm-up (first visits: one read each)"))
             hit = random_choice("redirect", paths)
+            server_cpu, client_cpu = tree_cpu(server.process.pid), time.process_time()
             results["redirect"] = run_load(server.port, hit, seconds=args.seconds, expect=302, **common)
+            server_cpu = tree_cpu(server.process.pid) - server_cpu
+            client_cpu = time.process_time() - client_cpu
             answered += results["redirect"].count()
             misses = random_choice("miss", [f"/l/zz{i}" for i in range(50)])
             results["miss"] = run_load(server.port, misses, seconds=args.seconds / 2, expect=404, **common)
@@ -129,6 +166,11 @@ def main() -> None:
         print(redirect.line("redirect /l/<code> (302)"))
         print(results["miss"].line("baseline: unknown code (404)"))
         print(results["static"].line("baseline: static WSGI app (302)"))
+        n = max(redirect.count(), 1)
+        print(
+            f"CPU per redirect: server {1e6 * server_cpu / n:.0f} us, clients {1e6 * client_cpu / n:.0f} us"
+            f" ({server_cpu:.1f} s and {client_cpu:.1f} s for {redirect.count()} redirects)"
+        )
         print(
             f"clicks stored: {stored} for {answered} redirects answered "
             f"({stored - in_db_at_end} of them written at the server's exit)"

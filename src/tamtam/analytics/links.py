@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 
 from tamtam.analytics import clicks
-from tamtam.analytics.models import Click, ShortLink, TrackingSettings, new_click_token, new_code
+from tamtam.analytics.models import Click, ShortLink, TrackingSettings, new_code
 from tamtam.lib.utm import add_utm
 from tamtam.nlp.text import find_urls
 from tamtam.work.db import serialised
@@ -220,26 +220,48 @@ def _forget(sender: type[ShortLink], instance: ShortLink, **kwargs: Any) -> None
 def reset_memory() -> None:
     """Forget the cached links and the flood counters (tests; a restore of the database)."""
     _cache.clear()
+    _memo_keys.clear()
+    _memo_bots.clear()
     clicks.gate.clear()
 
 
 _macs: dict[str, Any] = {}
+# Keyed hashes and bot verdicts already computed in this process: the same addresses and browsers
+# come back (a phone network, an office, a flood), and the bot test is a long regular expression.
+_MEMO_SIZE = 50_000
+_memo_keys: dict[tuple[str, ...], str] = {}
+_memo_bots: dict[tuple[str, str], bool] = {}
 
 
 def _keyed(*parts: str) -> str:
     """HMAC-SHA256 of the parts under SECRET_KEY (first 32 hex digits): the key is set up once and the
-    keyed state copied for each value, which halves the cost on the redirect's hot path."""
+    keyed state copied for each value; a value seen recently is not hashed again."""
     secret = settings.SECRET_KEY
+    memo = (secret, *parts)
+    found = _memo_keys.get(memo)
+    if found is not None:
+        return found
     base = _macs.get(secret)
     if base is None:
         base = _macs[secret] = hmac.new(secret.encode(), digestmod=hashlib.sha256)
     mac = base.copy()
     mac.update("|".join(parts).encode())
-    return mac.hexdigest()[:32]
+    value = mac.hexdigest()[:32]
+    if len(_memo_keys) >= _MEMO_SIZE:
+        _memo_keys.clear()  # bounded memory; the next visitors fill it again
+    _memo_keys[memo] = value
+    return value
 
 
 def is_bot(user_agent: str, method: str = "GET") -> bool:
-    return method.upper() == "HEAD" or not user_agent.strip() or bool(BOT_PATTERN.search(user_agent))
+    memo = (user_agent, method)
+    found = _memo_bots.get(memo)
+    if found is None:
+        found = method.upper() == "HEAD" or not user_agent.strip() or bool(BOT_PATTERN.search(user_agent))
+        if len(_memo_bots) >= _MEMO_SIZE:
+            _memo_bots.clear()
+        _memo_bots[memo] = found
+    return found
 
 
 def new_click(
@@ -250,13 +272,13 @@ def new_click(
     method: str = "GET",
     referrer_host: str = "",
     now: datetime | None = None,
-) -> Click:
-    """The click row of one visit, judged in memory (bot, flood); not written yet."""
+) -> clicks.Visit:
+    """The click of one visit, judged in memory (bot, flood); not written yet."""
     now = now or timezone.now()
     address_key = _keyed("address", address)
     bot = is_bot(user_agent, method)
     flood = not bot and not clicks.gate.admit(resolved.link_id, address_key, now.timestamp())
-    return Click(
+    return clicks.Visit(
         link_id=resolved.link_id,
         workspace_id=resolved.workspace_id,
         at=now,
@@ -265,11 +287,11 @@ def new_click(
         bot=bot,
         flood=flood,
         referrer_host=referrer_host[:200],
-        token=new_click_token(),
+        token=clicks.new_token(),
     )
 
 
-def count_click(resolved: Resolved, **visit: Any) -> Click:
+def count_click(resolved: Resolved, **visit: Any) -> clicks.Visit:
     """The redirect's way: judged in memory, written with the next batch (clicks.ClickBuffer)."""
     click = new_click(resolved, **visit)
     clicks.buffer.add(click)
@@ -278,7 +300,7 @@ def count_click(resolved: Resolved, **visit: Any) -> Click:
 
 def record_click(resolved: Resolved, **visit: Any) -> Click:
     """Judged the same way and written at once (the row's id is needed: the demo's orders, tools)."""
-    click = new_click(resolved, **visit)
+    click = new_click(resolved, **visit).as_model()
     with serialised():
         click.save(force_insert=True)
     return click

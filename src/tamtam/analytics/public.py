@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tamtam.accounts.models import Workspace
 from tamtam.analytics import clickcookie, conversions, links
+from tamtam.analytics.clicks import Visit
 from tamtam.analytics.models import Click, ConversionSource, TrackingSettings
 from tamtam.lib.errors import InvalidInput
 
@@ -43,7 +44,7 @@ def _address(meta: Mapping[str, Any]) -> str:
     return (forwarded.split(",")[0].strip() if forwarded else "") or meta.get("REMOTE_ADDR", "")
 
 
-def redirect_headers(resolved: links.Resolved, click: Click, secure: bool) -> list[tuple[str, str]]:
+def redirect_headers(resolved: links.Resolved, click: Click | Visit, secure: bool) -> list[tuple[str, str]]:
     """The headers of a followed link's 302 (security headers aside): the view and the WSGI fast
     path answer the very same thing, the fast path without building a response object."""
     headers = [
@@ -62,7 +63,7 @@ def redirect_headers(resolved: links.Resolved, click: Click, secure: bool) -> li
     return headers
 
 
-def redirect_for(resolved: links.Resolved, click: Click, secure: bool) -> HttpResponse:
+def redirect_for(resolved: links.Resolved, click: Click | Visit, secure: bool) -> HttpResponse:
     """The 302 of a followed link, as a response for Django's stack."""
     response = _Redirect(resolved.destination)
     for name, value in redirect_headers(resolved, click, secure):

@@ -431,6 +431,14 @@ def main() -> None:
     parser.add_argument("--ingest", type=int, default=20_000)
     parser.add_argument("--ingest-channels", type=int, default=10)
     parser.add_argument("--skip-load", action="store_true", help="seed, baselines and ingestion only")
+    parser.add_argument(
+        "--server",
+        choices=["waitress", "gunicorn"],
+        default="waitress",
+        help="waitress (what `tamtam run` serves with) or gunicorn gthread (the scale-out unit)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per server process")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tamtam-inbox-bench-") as tmpdir:
         tmp = Path(tmpdir)
@@ -462,7 +470,9 @@ def main() -> None:
                 "api: search": f"/api/workspaces/{w}/inbox/conversations?q={q}",
             }
             headers = {"Cookie": f"sessionid={cookie}", "Authorization": f"Bearer {raw}"}
-            with serve(threads=8) as server:
+            with serve(args.server, threads=args.threads, workers=args.workers) as server:
+                workers = f", {args.workers} workers" if args.server == "gunicorn" else ""
+                print(f"server: {args.server}, {args.threads} threads{workers}")
                 run_load(server.port, cycle(paths), clients=1, seconds=3, headers=headers)  # warm-up
                 print(
                     f"{args.clients} concurrent clients, {args.seconds:.0f} s; load average {load_average()}"

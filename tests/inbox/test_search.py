@@ -79,6 +79,34 @@ def test_search_matches_words_whatever_the_case_and_the_accents(channel, query, 
     assert _found(channel.workspace_id, query) == expected
 
 
+SCRIPTS = {
+    "r": ("شكرا على التوصيل السريع", "layla", "ليلى"),
+    "h": ("תודה על המשלוח", "noa", "נועה"),
+    "k": ("配送はいつですか", "yui", ""),
+    "g": ("Ωραίο ποδήλατο", "nikos", ""),
+    "o": ("Black OR white, -10% *today*", "shop", ""),
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("التوصيل", {"r"}),  # Arabic, word by word
+        ("ليلى", {"r"}),  # an author's name in Arabic
+        ("המשלוח", {"h"}),  # Hebrew
+        ("配送", {"k"}),  # Chinese or Japanese: from the start of a run of characters only
+        ("いつ", set()),
+        ("Ποδήλατο", {"g"}),  # Greek, whatever the case (accents are folded for Latin letters only)
+        ("cheval", set()),  # no stemming (docs/inbox.md: Search)
+        ("black OR", {"o"}),  # OR is the word "or", not an operator
+        ('"white" -black *today*', {"o"}),  # quotes, - and * are punctuation
+    ],
+)
+def test_search_in_other_scripts_and_without_operators(channel, query, expected):
+    _store(channel, SCRIPTS)
+    assert _found(channel.workspace_id, query) == expected
+
+
 def test_new_items_are_searchable_at_once_and_deleted_ones_are_gone(channel):
     _store(channel, {"f": ("Toujours pas de nouvelles de ma commande", "camille", "Camille")})
     assert _found(channel.workspace_id, "nouvelles") == {"f"}
@@ -166,3 +194,15 @@ def test_the_inbox_page_and_the_api_search(channel, members, login, client, toke
     )
     assert status == 200
     assert [i["last_text"] for i in body_json["items"]] == [TEXTS["c"][0]]
+    assert body_json["count"] == 1
+    # A search's total and its page come from one pass over its matches: offset and limit apply.
+    # "a" starts "à" (b) and "adore" (d).
+    pages = []
+    for offset in (0, 1):
+        status, body_json = token_api(user).call(
+            "get", f"/workspaces/{channel.workspace_id}/inbox/conversations", q="a", limit=1, offset=offset
+        )
+        assert status == 200
+        assert body_json["count"] == 2
+        pages += [i["last_text"] for i in body_json["items"]]
+    assert sorted(pages) == sorted([TEXTS["b"][0], TEXTS["d"][0]])

@@ -75,12 +75,11 @@ def list_conversations(
         q=(filters.q or "").strip(),
         include_spam=filters.spam,
     )
-    qs = services.conversations(ws, request.user, chosen)
-    items = list(qs[filters.offset : filters.offset + filters.limit])
+    items, count = services.listing(ws, request.user, chosen, filters.offset, filters.limit)
     tags = services.tags_of([c.pk for c in items])
     return {
         "items": [conversation_out(c, tags.get(c.pk, [])) for c in items],
-        "count": qs.count(),
+        "count": count,
         "limit": filters.limit,
         "offset": filters.offset,
         "unread": services.unread_count(ws),

@@ -134,6 +134,27 @@ def conversations(workspace_id: int, user: Any, filters: Filters) -> QuerySet[Co
     return qs.select_related("channel", "assignee").only(*LIST_FIELDS).order_by(*order)
 
 
+def listing(
+    workspace_id: int, user: Any, filters: Filters, offset: int, limit: int
+) -> tuple[list[Conversation], int]:
+    """One page of a view and the view's total (the API's list).
+
+    A search finds its matches once: their ids, in order, give both the total and the page (a
+    COUNT(*) would run the search a second time, and a search is the dearest view)."""
+    qs = conversations(workspace_id, user, filters)
+    if not filters.q:
+        return list(qs[offset : offset + limit]), qs.count()
+    ids = list(qs.values_list("pk", flat=True))
+    wanted = ids[offset : offset + limit]
+    rows = (
+        Conversation.objects.filter(workspace_id=workspace_id, pk__in=wanted)
+        .select_related("channel", "assignee")
+        .only(*LIST_FIELDS)
+    )
+    by_id = {c.pk: c for c in rows}
+    return [by_id[pk] for pk in wanted if pk in by_id], len(ids)
+
+
 @dataclass
 class Window:
     """One page of a list, known to have a next page by asking one row more: no COUNT(*) over a

@@ -133,3 +133,7 @@ def test_every_listening_page_reads_in_english_and_in_french(
         if found:
             leaks[url] = found
     assert leaks == {}
+    # Listening's own word for the filter, not the inbox's "Sentiment" (same msgid, earlier app).
+    mentions = client.get(pages[1], HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Tonalité" in _texts(mentions)
+    assert "Sentiment" not in _texts(mentions)

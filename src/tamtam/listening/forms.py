@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tamtam.listening.models import QueryKind, Sentiment, SourceKind, WatchStatus
 
@@ -77,7 +78,7 @@ class WatchStatusForm(forms.Form):
 class MentionFilterForm(forms.Form):
     query = forms.TypedChoiceField(label=_("Query"), required=False, coerce=int, empty_value=None)
     sentiment = forms.ChoiceField(
-        label=_("Sentiment"), required=False, choices=[("", "—"), *Sentiment.choices]
+        label=pgettext_lazy("listening", "Sentiment"), required=False, choices=[("", "—"), *Sentiment.choices]
     )
     lang = forms.CharField(label=_("Language"), required=False, max_length=8)
     source = forms.TypedChoiceField(label=_("Source"), required=False, coerce=int, empty_value=None)

@@ -34,6 +34,7 @@ from tamtam.networks.base import (
     Capability,
     ChannelContext,
     ConnectField,
+    FoundPost,
     Identity,
     InboxItem,
     InboxKind,
@@ -46,6 +47,7 @@ from tamtam.networks.base import (
     PublishResult,
     RemotePost,
     RetryAfter,
+    SearchPage,
 )
 from tamtam.networks.http import UPLOAD_TIMEOUT, HttpConnector
 from tamtam.networks.matrix.limits import LIMITS
@@ -111,6 +113,7 @@ class Matrix(HttpConnector):
             Capability.LIKE,
             Capability.VIDEO,
             Capability.REVOKE,
+            Capability.SEARCH,
         }
     )
     limits = LIMITS
@@ -444,6 +447,43 @@ class Matrix(HttpConnector):
             reactions = [e for e in page.get("chunk") or [] if e.get("type") == "m.reaction"]
             metrics.append(PostMetrics(remote_id=remote_id, likes=len(reactions)))
         return metrics
+
+    def search(self, query: str, cursor: str = "", limit: int = 100) -> SearchPage:
+        """Server-side search (`POST /search`, room events) over every room the account has joined,
+        newest first: a community's other rooms are listened to as well. The homeserver decides what a
+        match is (full-text words); `next_batch` is the cursor."""
+        criteria: dict[str, Any] = {
+            "search_term": query,
+            "order_by": "recent",
+            "keys": ["content.body"],
+            "filter": {"limit": min(limit, 100), "types": ["m.room.message"]},
+        }
+        params = {"next_batch": cursor} if cursor else {}
+        body = self.json(
+            "POST", f"{C}/search", params=params, json={"search_categories": {"room_events": criteria}}
+        )
+        events = (body.get("search_categories") or {}).get("room_events") or {}
+        me = self.user_id()
+        items = []
+        for hit in events.get("results") or []:
+            event = hit.get("result") or {}
+            content = event.get("content") or {}
+            sender = str(event.get("sender") or "")
+            if not event.get("event_id") or sender == me or not content.get("body"):
+                continue  # our own posts are not mentions; redacted events have no body
+            room = str(event.get("room_id") or "")
+            items.append(
+                FoundPost(
+                    remote_id=str(event["event_id"]),
+                    text=str(content["body"]),
+                    author=Author(remote_id=sender, handle=sender),
+                    created_at=_ts(event),
+                    url=f"https://matrix.to/#/{_q(room)}/{_q(str(event['event_id']))}" if room else "",
+                    raw={"room_id": room},
+                )
+            )
+        next_batch = str(events.get("next_batch") or "")
+        return SearchPage(items=items, cursor=next_batch, has_more=bool(next_batch))
 
     def fetch_account_metrics(self) -> AccountMetrics:
         """The room's joined members stand for followers."""

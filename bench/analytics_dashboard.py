@@ -41,8 +41,8 @@ TARGET_P95_MS = 200.0
 
 
 def cpu_seconds() -> float:
-    t = os.times()
-    return t.user + t.system
+    # This process's CPU time at the clock's own resolution (os.times() counts in 10 ms ticks).
+    return time.process_time()
 
 
 def timed(fn: Callable[[], Any], queries: bool = False) -> tuple[float, float, int]:
@@ -95,7 +95,11 @@ def services(rounds: int) -> dict[str, list[tuple[float, float, int]]]:
         add("whole dashboard, range a year back", lambda: d.workspace_dashboard(ws, year_back), first)  # noqa: B023
         add("whole dashboard, one channel", lambda: d.workspace_dashboard(ws, p30, channel), first)  # noqa: B023
         if r % 5 == 0:
-            add("agency overview (50 workspaces)", lambda: d.agency_overview(workspaces, 30), first)
+            add(
+                f"agency overview ({len(workspaces)} workspaces)",
+                lambda: d.agency_overview(workspaces, 30),
+                first,
+            )
     return out
 
 
@@ -107,9 +111,10 @@ def print_services(results: dict[str, list[tuple[float, float, int]]]) -> bool:
         cpu = [c for _w, c, _q in rows]
         p95 = percentile(wall, 0.95)
         ok &= p95 <= TARGET_P95_MS
+        figures = f"{percentile(wall, 0.5):7.1f}  {p95:7.1f}  {max(wall):7.1f}  {percentile(cpu, 0.5):7.1f}"
         print(
-            f"{name:<38} {percentile(wall, 0.5):7.1f}  {p95:7.1f}  {max(wall):7.1f}  {percentile(cpu, 0.5):7.1f}"
-            f"  {rows[0][2]:>7}  {len(rows):>5}" + ("" if p95 <= TARGET_P95_MS else "   > target")
+            f"{name:<38} {figures}  {rows[0][2]:>7}  {len(rows):>5}"
+            + ("" if p95 <= TARGET_P95_MS else "   > target")
         )
     return ok
 

@@ -119,16 +119,22 @@ def seed() -> object:
                 )
             )
     PostDaily.objects.bulk_create(post_days)
+    # The channel days are their posts' days added up, as rollups.rebuild_channel_days leaves them.
+    sums: dict[tuple[int, object], list[PostDaily]] = {}
+    for row in post_days:
+        sums.setdefault((row.channel_id, row.day), []).append(row)
     for channel in channels:
         for d in range(31):
+            rows = sums.get((channel.pk, first + timedelta(days=d)), [])
             channel_days.append(
                 ChannelDaily(
                     workspace=ws,
                     channel=channel,
                     day=first + timedelta(days=d),
-                    impressions=9000 + d,
-                    engagements=450,
-                    rate_basis=9000,
+                    impressions=sum(r.impressions for r in rows),
+                    engagements=sum(r.engagements for r in rows),
+                    rate_basis=sum(r.rate_basis for r in rows),
+                    post_rows=len(rows),
                     posts_published=2,
                     followers=5000 + 3 * d,
                 )

@@ -14,6 +14,7 @@ from django.utils.formats import number_format
 from tamtam.analytics import dashboard, polling, services
 from tamtam.analytics.models import ChannelDaily, MetricPoll, PostDaily
 from tamtam.publishing.models import Post, PostTarget
+from tamtam.strategy.models import Objective
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -54,19 +55,32 @@ def board(workspace, make_channel):
                 )
             )
         PostDaily.objects.bulk_create(rows)
+    # The channel days are the sums of their posts' days, as rollups.rebuild_channel_days leaves them.
+    days: dict[tuple[int, object], list[PostDaily]] = {}
+    for row in PostDaily.objects.filter(workspace=workspace):
+        days.setdefault((row.channel_id, row.day), []).append(row)
     ChannelDaily.objects.bulk_create(
         ChannelDaily(
             workspace=workspace,
-            channel=channel,
-            day=first + timedelta(days=d),
-            impressions=2000,
-            engagements=100,
-            rate_basis=2000,
+            channel_id=channel_id,
+            day=day,
+            impressions=sum(r.impressions for r in rows),
+            engagements=sum(r.engagements for r in rows),
+            rate_basis=sum(r.rate_basis for r in rows),
+            post_rows=len(rows),
             posts_published=0,
-            followers=5000 + 10 * d,
+            followers=5000 + 10 * (day - first).days,  # type: ignore[operator]
         )
-        for channel in (shop, blog)
-        for d in range(28)
+        for (channel_id, day), rows in days.items()
+    )
+    Objective.objects.create(
+        workspace=workspace,
+        kind="engagement",
+        name="Engage the spring buyers",
+        metric="engagements",
+        target=10_000,
+        starts_on=first,
+        ends_on=today + timedelta(days=30),
     )
     polling.ensure_polls(workspace.pk)
     now = timezone.now()
@@ -129,6 +143,13 @@ def test_dashboard_in_english_and_french(page, log_in, workspace, members, board
     blog_row = page.locator("[data-testid=channel-comparison] tr", has_text="Blog")
     assert "stale" in blog_row.inner_text()
 
+    # The strategy's objectives, with their live progress, link to the strategy page.
+    objective = page.locator("[data-testid=dashboard-objective]")
+    assert objective.count() == 1
+    assert "Engage the spring buyers" in objective.inner_text()
+    progress = services.metric_total(workspace, "engagements", board["first"], board["today"])
+    assert f"{round(100 * progress / 10_000)} %" in objective.inner_text()
+
     # The channel filter keeps the chosen range.
     with page.expect_navigation():
         page.select_option("select[name=channel]", str(board["shop"].pk))
@@ -151,7 +172,12 @@ def test_dashboard_in_english_and_french(page, log_in, workspace, members, board
         page.select_option("[data-testid=language-form] select", "fr")
     assert page.locator("h1").first.inner_text() == "Statistiques"
     main = page.locator("main").inner_text()
-    for label in ("Engagement au fil du temps", "Meilleures publications", "période précédente"):
+    for label in (
+        "Engagement au fil du temps",
+        "Meilleures publications",
+        "période précédente",
+        "Avancement des objectifs",
+    ):
         assert label in main
     assert "Les chiffres de Blog peuvent être périmés" in page.locator("[data-testid=stale]").inner_text()
     assert "périmé" in page.locator("[data-testid=channel-comparison] tr", has_text="Blog").inner_text()

@@ -34,7 +34,7 @@ def measured(workspace, members, make_channel):
         day = today - timedelta(days=DAYS - 1 - i)
         common = {"workspace": workspace, "channel": channel, "day": day}
         PostDaily.objects.create(target=target, impressions=1000, engagements=50, rate_basis=1000, **common)
-        ChannelDaily.objects.create(impressions=1000, engagements=50, rate_basis=1000, **common)
+        ChannelDaily.objects.create(impressions=1000, engagements=50, rate_basis=1000, post_rows=1, **common)
     return today, channel
 
 

@@ -173,6 +173,15 @@ def test_response_metrics_per_workspace_channel_and_person_against_the_sla(colle
     within = expected <= 3600
     assert found.workspace.first_response_within_sla == (1.0 if within else 0.0)
 
+    # Analytics reads the same figures (its dashboard's response-time section).
+    from tamtam.analytics import dashboard
+
+    period = dashboard.Period.last_days(conv.workspace, 30)
+    shown = dashboard.inbox_response_times(conv.workspace, period)
+    assert shown.answered == 1
+    assert shown.first_response_median_s == pytest.approx(expected)
+    assert [row["channel_id"] for row in shown.by_channel] == [conv.channel_id]
+
 
 def test_a_contest_draw_is_reproducible_from_its_seed_and_excludes_staff_and_blocked(collected, members):
     channel = collected["channel"]

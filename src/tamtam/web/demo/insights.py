@@ -43,6 +43,7 @@ from tamtam.reports import services as reports
 from tamtam.reports.models import Frequency, PeriodKind
 from tamtam.strategy import services as strategy
 from tamtam.strategy.models import BudgetLine, Objective
+from tamtam.web.demo import crisis as demo_crisis
 from tamtam.web.demo.content import InsightSpec
 from tamtam.work.claim import claim
 
@@ -53,7 +54,7 @@ OWNER = "demo-seed"
 # When the sandbox accounts "opened": followers grow from then on, and messages come from then on.
 ACCOUNT_AGE = timedelta(days=8)
 READINGS_DAYS_BACK = (6, 4, 2, 1, 0)  # the metrics poll's readings: enough days for the curves
-LISTEN_DAYS = 7
+LISTEN_DAYS = demo_crisis.HISTORY_DAYS  # the detector's baseline needs two weeks
 STREAM_PER_MINUTE = 0.12  # a small brand: about 170 mentions a day, more during a bad buzz
 # The collection's calls, without the waiting or the 503s.
 FAST: dict[str, object] = {"latency_ms": 0, "error_rate": 0.0}
@@ -84,6 +85,7 @@ def after_posts(brand: _Brand) -> None:
     _inbox(brand)
     brand_query = _listening(brand, spec)
     _crisis_kit(brand, spec, brand_query)
+    demo_crisis.start_evaluator(timezone.now())
     _report(brand, spec)
     rollups.rebuild_workspace(brand.ws)
 
@@ -293,19 +295,22 @@ def _listening(brand: _Brand, spec: InsightSpec) -> Any:
         expression=about.competitor_query[1],
         kind=QueryKind.COMPETITOR,
     )
+    now = timezone.now()
     source = listening.save_source(
         brand.ws,
         kind=SourceKind.SANDBOX,
         name=about.source_name,
+        interval_seconds=demo_crisis.SOURCE_INTERVAL,
         options={
             "stream_brand": about.brand,
             "stream_competitors": list(about.competitors),
             "stream_products": list(about.products),
             "stream_per_minute": STREAM_PER_MINUTE,
             "seed": zlib.crc32(f"{brand.spec.slug}:stream".encode()),
+            # A bad buzz a few minutes from now, for the workers to catch (web/demo/crisis.py).
+            **demo_crisis.stream_options(now),
         },
     )
-    now = timezone.now()
     # A week of backfill instead of the stream's default hour (no service sets a source's cursor).
     start = MentionStream.minute_of(now - timedelta(days=LISTEN_DAYS))
     Source.objects.filter(pk=source.pk).update(cursor=f"{start}:0")

@@ -284,3 +284,47 @@ def test_a_second_run_adds_nothing_to_any_app(seeded):
     counts = {m.__name__: m.objects.count() for m in models}
     call_command("seed_demo", stdout=io.StringIO())
     assert {m.__name__: m.objects.count() for m in models} == counts
+
+
+def test_the_demo_agency_shows_a_filled_strategy_page_dashboards_and_a_pdf_report(seeded, client):
+    """What the issue's "done when" asks, as a person sees it: the demo's strategy page with measured
+    objectives, its dashboard and the agency overview with figures (not "no data"), in English and
+    French, and its monthly report printed to a PDF with the figures in it."""
+    import io
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    from tamtam.accounts.models import Membership
+    from tamtam.reports import render
+    from tamtam.reports import services as reports
+    from tamtam.reports.models import Report
+
+    maison = Workspace.objects.get(agency__slug=demo.AGENCY_SLUG, slug="maison-lumiere")
+    member = Membership.objects.filter(workspace=maison, role="manager").select_related("user").first()
+    assert member is not None
+    client.force_login(member.user)
+    for language, words in (
+        ("en", ("Objectives", "Objective progress")),
+        ("fr", ("Objectifs", "Avancement des objectifs")),
+    ):
+        member.user.language = language
+        member.user.save()
+        strategy = client.get(f"/w/{maison.pk}/strategy/").content.decode()
+        assert words[0] in strategy
+        assert strategy.count('data-testid="objective-row"') >= 3
+        assert "<progress" in strategy  # measured, not "no data yet"
+        board = client.get(f"/w/{maison.pk}/analytics/").content.decode()
+        assert 'data-testid="kpis"' in board
+        assert 'data-testid="empty-period"' not in board
+        assert words[1] in board
+        assert 'data-testid="dashboard-objective"' in board
+        overview = client.get("/analytics/agency/").content.decode()
+        assert maison.name in overview
+    report = Report.objects.get(workspace=maison)
+    built = reports.build(report)
+    reader = PdfReader(io.BytesIO(render.to_pdf(built)))
+    text = unicodedata.normalize("NFKC", " ".join(p.extract_text() for p in reader.pages))
+    assert reader.pages
+    assert maison.name in text
+    assert not any(s.empty for s in built.sections if s.key in ("kpis", "engagement"))

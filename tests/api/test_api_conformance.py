@@ -276,3 +276,15 @@ def test_the_checks_catch_a_body_that_breaks_the_schema():
     with pytest.raises(FailureGroup) as caught:
         case.validate_response(broken, checks=CHECKS)
     assert any(isinstance(f, JsonSchemaError) for f in caught.value.exceptions)
+
+
+@pytest.mark.parametrize("param", ["channel", "campaign"])
+def test_an_id_beyond_the_database_integer_is_a_422_not_a_500(param, seeded, client):
+    # Found by the fuzzing above: best-time?channel=21345455818963402752 overflowed the query.
+    response = client.get(
+        f"/api/workspaces/{seeded['ids']['ws']}/analytics/best-time",
+        {param: str(2**70)},
+        HTTP_AUTHORIZATION=f"Bearer {seeded['token']}",
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == param

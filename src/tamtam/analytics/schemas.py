@@ -9,12 +9,15 @@ from typing import Annotated
 from ninja import Field, Schema
 from pydantic import WithJsonSchema
 
+from tamtam.accounts.schemas import MAX_ID
+
 
 class PeriodIn(Schema):
     start: dt.date | None = Field(None, description="First local day (ISO date); default: 30 days ago")
     end: dt.date | None = Field(None, description="Last local day, inclusive; default: today")
-    channel: int | None = Field(None, ge=1, description="Only this channel")
-    campaign: int | None = Field(None, ge=1, description="Only this campaign")
+    # Bounded like every id: a larger number overflows the database's integer (a 500, not a 422).
+    channel: int | None = Field(None, ge=1, le=MAX_ID, description="Only this channel")
+    campaign: int | None = Field(None, ge=1, le=MAX_ID, description="Only this campaign")
 
 
 # One point of a series, `["2026-12-01", 42.0]`. Its schema is written out without `prefixItems`: the

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tamtam.accounts.models import Workspace
 from tamtam.crisis import live, mode
-from tamtam.crisis.models import Alert, Evaluator, IncidentStatus
+from tamtam.crisis.models import Alert, Evaluator, Incident, IncidentStatus
 from tamtam.listening import sources
 from tamtam.listening.models import Source, SourceKind
 from tamtam.publishing.models import PostTarget
@@ -43,29 +43,41 @@ def test_the_demo_bad_buzz_raises_an_alert_opens_an_incident_and_crisis_mode_pau
     live.forget()
     seeded_at = timezone.now()
     demo.seed(password="Demo-Password-2026")
-    evaluator = Evaluator.objects.get()
-    assert evaluator.last_bucket is not None
-    assert evaluator.last_bucket >= seeded_at.replace(second=0, microsecond=0) - timedelta(minutes=1)
     source = Source.objects.filter(kind=SourceKind.SANDBOX).order_by("pk").first()
     assert source is not None
     workspace = Workspace.objects.get(pk=source.workspace_id)
-    (episode,) = demo_crisis.staged_episodes(source)
+    past, episode = demo_crisis.staged_episodes(source)
+
+    # Yesterday's bad buzz: scored by the evaluator at seed time, its incident worked and resolved.
+    evaluator = Evaluator.objects.get()
+    assert evaluator.last_bucket is not None
+    assert evaluator.last_bucket >= past.end
+    before = Incident.objects.filter(workspace=workspace, opened_at__lt=past.end + timedelta(minutes=30))
+    old = before.get(alerts__bucket_start__gte=past.start, alerts__bucket_start__lt=past.end)
+    assert old.status == IncidentStatus.RESOLVED
+    assert old.owner is not None
+    kinds = list(old.events.values_list("kind", flat=True))
+    assert {"opened", "alert", "owner", "status", "note"} <= set(kinds)
+    times = list(old.events.values_list("at", flat=True))
+    assert all(past.start <= t <= past.end + timedelta(hours=2) for t in times)
     assert timedelta(0) < episode.start - seeded_at <= demo_crisis.LIVE_IN + timedelta(minutes=1)
     assert not Alert.objects.filter(workspace=workspace, bucket_start__gte=episode.start).exists()
 
     now = seeded_at
     alert = None
-    while alert is None and now < episode.start + timedelta(minutes=20):
+    while alert is None and now < episode.start + timedelta(minutes=25):
         now += timedelta(minutes=1)
         one_minute_of_work(now)
         alert = Alert.objects.filter(workspace=workspace, bucket_start__gte=episode.start).first()
-    assert alert is not None, "the staged bad buzz raised no alert within 20 minutes"
-    # Within minutes of the start: the spike's minute, two minutes of settling, one pass.
-    assert alert.fired_at - episode.start <= timedelta(minutes=12)
+    assert alert is not None, "the staged bad buzz raised no alert within 25 minutes"
+    # Within minutes of the start (10.5 min measured: a few minutes of evidence, 2 of settling).
+    assert alert.fired_at - episode.start <= timedelta(minutes=20)
     assert alert.observed > alert.expected * 3
     assert alert.explanation["samples"]
+    print(f"live bad buzz: alert {alert.fired_at - episode.start} after its start")
     incident = alert.incident
     assert incident is not None
+    assert incident.pk != old.pk
     assert incident.status == IncidentStatus.WATCHING
     assert incident.events.filter(kind="opened").exists()
 

@@ -38,9 +38,19 @@ OPEN = (IncidentStatus.WATCHING, IncidentStatus.CRISIS)
 MAX_NOTE = 10_000
 
 
-def event(incident: Incident, kind: str, text: str = "", actor: Any = None, **data: Any) -> IncidentEvent:
+def event(
+    incident: Incident,
+    kind: str,
+    text: str = "",
+    actor: Any = None,
+    *,
+    at: datetime | None = None,
+    **data: Any,
+) -> IncidentEvent:
     user = actor if getattr(actor, "is_authenticated", False) else None
-    return IncidentEvent.objects.create(incident=incident, kind=kind, text=text, actor=user, data=data)
+    return IncidentEvent.objects.create(
+        incident=incident, kind=kind, text=text, actor=user, data=data, at=at or timezone.now()
+    )
 
 
 def alert_summary(alert: Alert) -> str:
@@ -84,6 +94,7 @@ def fold(alert: Alert) -> tuple[Incident, bool]:
             incident,
             EventKind.OPENED,
             _("Opened by the alert of rule “%(rule)s”") % {"rule": alert.rule_name},
+            at=alert.fired_at,
         )
     else:
         Incident.objects.filter(pk=incident.pk).update(
@@ -91,7 +102,14 @@ def fold(alert: Alert) -> tuple[Incident, bool]:
         )
     alert.incident = incident
     alert.save(update_fields=["incident"])
-    event(incident, EventKind.ALERT, f"{alert.rule_name} — {alert_summary(alert)}", alert=alert.pk)
+    # Stamped with the evaluator's time (a catch-up after an outage scores past minutes).
+    event(
+        incident,
+        EventKind.ALERT,
+        f"{alert.rule_name} — {alert_summary(alert)}",
+        at=alert.fired_at,
+        alert=alert.pk,
+    )
     return incident, opened
 
 

@@ -47,6 +47,7 @@ from tamtam.publishing.models import (
 from tamtam.publishing.services import PostInput, VariantInput
 from tamtam.publishing.states import TargetState
 from tamtam.strategy.models import Campaign, Persona, Pillar
+from tamtam.web.demo import crisis as demo_crisis
 from tamtam.web.demo import insights
 from tamtam.web.demo.content import BRANDS, BrandSpec, PostSpec
 
@@ -109,6 +110,8 @@ def seed(*, password: str | None = None, now: datetime | None = None) -> SeedRes
         )
         for spec in BRANDS:
             result.workspaces.append(_Brand(spec, agency, users, engine, now or timezone.now()).build())
+        # Yesterday's bad buzz through the live evaluator, once every brand's rules exist.
+        demo_crisis.after_brands(timezone.now(), result.workspaces)
         # The periodic job's work, done now so the recurring posts show in the calendar at once.
         planning.expand_recurrences()
     return result

@@ -85,7 +85,6 @@ def after_posts(brand: _Brand) -> None:
     _inbox(brand)
     brand_query = _listening(brand, spec)
     _crisis_kit(brand, spec, brand_query)
-    demo_crisis.start_evaluator(timezone.now())
     _report(brand, spec)
     rollups.rebuild_workspace(brand.ws)
 
@@ -295,7 +294,7 @@ def _listening(brand: _Brand, spec: InsightSpec) -> Any:
         expression=about.competitor_query[1],
         kind=QueryKind.COMPETITOR,
     )
-    now = timezone.now()
+    seeded_at = timezone.now()
     source = listening.save_source(
         brand.ws,
         kind=SourceKind.SANDBOX,
@@ -308,9 +307,10 @@ def _listening(brand: _Brand, spec: InsightSpec) -> Any:
             "stream_per_minute": STREAM_PER_MINUTE,
             "seed": zlib.crc32(f"{brand.spec.slug}:stream".encode()),
             # A bad buzz a few minutes from now, for the workers to catch (web/demo/crisis.py).
-            **demo_crisis.stream_options(now),
+            **demo_crisis.stream_options(seeded_at),
         },
     )
+    now = timezone.now()  # after the source's creation: it is due
     # A week of backfill instead of the stream's default hour (no service sets a source's cursor).
     start = MentionStream.minute_of(now - timedelta(days=LISTEN_DAYS))
     Source.objects.filter(pk=source.pk).update(cursor=f"{start}:0")

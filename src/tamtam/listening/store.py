@@ -185,7 +185,9 @@ def insert_authors(rows: Sequence[Sequence[Any]]) -> None:
     """(network, remote_id, handle, name, url, followers, first_seen_at, last_seen_at) rows."""
     columns = ("network", "remote_id", "handle", "name", "url", "followers", "first_seen_at", "last_seen_at")
     # The other columns have database-side meaning only through Django defaults: give them here.
-    full = [(*row, 0, 0.0, 0.0) for row in rows]
+    # In key order: two workers storing batches that share authors (scale-out, PostgreSQL) then wait
+    # for each other on the unique index instead of deadlocking.
+    full = [(*row, 0, 0.0, 0.0) for row in sorted(rows, key=lambda r: (r[0], r[1]))]
     insert_links(ListeningAuthor, (*columns, "mentions_seen", "avg_engagement", "influence"), full)
 
 

@@ -55,14 +55,16 @@ STRATEGY_ITEMS = {
 }
 
 # Reads whose valid queries the spec cannot state (start before end, a span of at most N days, a
-# channel of this workspace): generated ones are mostly 422, so one known-good request checks the
-# 200 body (test_a_known_good_read_matches_the_spec).
+# row of this workspace named in the query): generated ones are mostly 422, so one known-good
+# request checks the 200 body (test_a_known_good_read_matches_the_spec).
 CROSS_FIELD: dict[str, dict[str, Any]] = {
     "/api/workspaces/{ws}/calendar": {
         "query": {"start": "2026-12-01T00:00:00+01:00", "end": "2026-12-31T00:00:00+01:00"}
     },
     "/api/workspaces/{ws}/analytics/best-time": {"query": {}},
     "/api/workspaces/{ws}/analytics/metrics/{metric}": {"path": {"metric": "reach"}, "query": {}},
+    # A row id in the query string: generated ones name no query of this workspace.
+    "/api/workspaces/{ws}/crisis/backtest": {"query": {"query_id": "{query_id}", "days": 1}},
 }
 # Every other `{…_id}` of a path names one of the rows `_seed` makes.
 _ID_NAMES = [
@@ -243,8 +245,9 @@ def test_every_answer_matches_the_spec(operation, mode, seeded, client):
 def test_a_known_good_read_matches_the_spec(path, seeded, client):
     [operation] = [op for op in OPERATIONS if op.method == "get" and op.path == path]
     given = CROSS_FIELD[path]
+    query = {k: v.format(**seeded["ids"]) if isinstance(v, str) else v for k, v in given["query"].items()}
     case = operation.Case(
-        path_parameters={**path_ids(path, seeded["ids"]), **given.get("path", {})}, query=given["query"]
+        path_parameters={**path_ids(path, seeded["ids"]), **given.get("path", {})}, query=query
     )
     response = send(client, case, seeded["token"])
     assert response.status_code == 200, response.content[:300]

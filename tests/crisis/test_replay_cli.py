@@ -134,3 +134,16 @@ def test_the_tamtam_command_replays_from_a_shell_and_fails_with_a_status(tmp_pat
 def test_timestamps_are_iso_utc_or_epoch_seconds():
     assert parse_timestamp("2015-02-26 21:42:53") == parse_timestamp("2015-02-26T21:42:53+00:00")
     assert parse_timestamp("1700006400") == 1_700_006_400.0
+
+
+def test_gaps_are_holes_no_row_is_written_for_them_and_a_spike_after_one_is_caught(tmp_path):
+    values = quiet_then_spike()
+    missing = set(range(2 * 288, 2 * 288 + 36))  # three hours without data on day 3
+    path = tmp_path / "gappy.csv"
+    lines = ["timestamp,value"] + [f"{T0 + i * 300},{v:g}" for i, v in enumerate(values) if i not in missing]
+    path.write_text("\n".join(lines) + "\n")
+    code, out, _err = replay(str(path))
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))[1:]
+    assert [int(r[0]) for r in rows] == [T0 + i * 300 for i in range(len(values)) if i not in missing]
+    assert [int(r[0]) for r in rows if r[3] == "1"] == [T0 + (3 * 288 + 40) * 300]

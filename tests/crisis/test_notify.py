@@ -106,11 +106,13 @@ def test_a_refused_webhook_stops_for_good_and_can_be_retried(fired, receiver):
 
 
 def test_an_smtp_server_that_is_down_keeps_the_mail(fired, settings, smtp):
-    fired(email_to="crisis@example.com")
+    alert = fired(email_to="crisis@example.com")
     real_port = settings.EMAIL_PORT
     settings.EMAIL_PORT = free_port()
     assert send_notifications() == ["retry"]
     assert Notification.objects.get(channel="email").last_error.startswith("mail server")
+    failed = IncidentEvent.objects.get(incident=alert.incident, kind="notify_failed")
+    assert "will retry" in failed.text
     settings.EMAIL_PORT = real_port
     assert send_notifications() == ["sent"]
     assert len(smtp.messages) == 1

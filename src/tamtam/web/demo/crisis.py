@@ -56,7 +56,7 @@ LIVE_IN = timedelta(minutes=3)
 LIVE_MINUTES = 40
 LIVE_MULTIPLIER = 300.0  # a small brand's ~0.06 mentions a minute become 5-30
 LIVE_TOPIC = "battery"
-PAST_MINUTES = 45
+PAST_MINUTES = 12  # short: its evidence must stay below what the live one reaches in minutes
 PAST_MULTIPLIER = 40.0  # well below the live one: the detector alerts on what is new
 PAST_TOPIC = "support"
 PAST_STEP = timedelta(minutes=3)  # the compressed clock's step over yesterday's episode

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -95,11 +94,16 @@ CLAIMER = """
 import time
 from django.utils import timezone
 from tamtam.publishing import engine
-name = sys.argv[1]
-time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # all claimers start together
+from pathlib import Path
+name, barrier = sys.argv[1], Path(sys.argv[2])
+# All claimers start together, however long each took to start (a loaded machine): a file barrier.
+(barrier / name).touch()
+while len(list(barrier.iterdir())) < int(sys.argv[3]):
+    time.sleep(0.01)
 got = []
 while batch := engine.claim_due(timezone.now(), 7, name):
     got += batch
+    time.sleep(0.005)  # a worker does something with its batch before it claims again
 print(json.dumps(got))
 """
 
@@ -107,11 +111,12 @@ print(json.dumps(got))
 def test_concurrent_claimer_processes_split_the_work_without_overlap(tmp_path: Path) -> None:
     with harness.live_database(tmp_path, os.environ.get("TAMTAM_DATABASE_URL", "")) as env:
         seeded = harness.drill(env, "seed", "--targets", "300", "--channels", "3", "--delay", "-1")
-        start_at = str(time.time() + 3)
+        barrier = tmp_path / "barrier"
+        barrier.mkdir()
         prelude = "import django, json, sys\ndjango.setup()\n"
         procs = [
             subprocess.Popen(
-                [sys.executable, "-c", prelude + CLAIMER, f"claimer-{i}", start_at],
+                [sys.executable, "-c", prelude + CLAIMER, f"claimer-{i}", str(barrier), "4"],
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -166,10 +166,12 @@ def check(workspace_id: int | None = None, sandbox_path: str | None = None) -> d
     lateness: list[float] = []
     duplicates = {k: n for k, n in counts.items() if n > 1 and not k.endswith(":first_comment")}
     awaiting_engine = 0
+    awaiting: list[int] = []
     comments = {"wanted": 0, "posted": 0, "duplicates": 0}
     for pk, state, key, scheduled_at, published_at, remote_id, due_at, comment, comment_id in rows:
         if state not in SETTLED or (state == "unconfirmed" and due_at is not None):
             awaiting_engine += 1  # the engine still has something to do with it
+            awaiting.append(pk)
         states[state] = states.get(state, 0) + 1
         remote = counts.get(key, 0)
         if state == "published":
@@ -199,6 +201,8 @@ def check(workspace_id: int | None = None, sandbox_path: str | None = None) -> d
         "states": states,
         "settled": all(r[1] in SETTLED for r in rows),
         "awaiting_engine": awaiting_engine,
+        # What a run that does not settle is waiting for: the first few targets and their attempts.
+        "awaiting_examples": _awaiting_examples(awaiting[:3]),
         "attempt_outcomes": dict(
             Counter(PublishAttempt.objects.filter(target__in=qs).values_list("outcome", flat=True))
         ),
@@ -259,3 +263,24 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _awaiting_examples(target_ids: list[int]) -> list[dict[str, Any]]:
+    from tamtam.publishing.models import PostTarget, PublishAttempt
+
+    examples = []
+    for target in PostTarget.objects.filter(pk__in=target_ids):
+        attempts = PublishAttempt.objects.filter(target=target).order_by("number")
+        examples.append(
+            {
+                "id": target.pk,
+                "state": target.state,
+                "due_at": str(target.due_at),
+                "lease_owner": target.lease_owner,
+                "attempts": [
+                    [a.step, a.number, a.outcome, str(a.started_at), a.status_code, (a.error or "")[:80]]
+                    for a in attempts
+                ],
+            }
+        )
+    return examples

@@ -261,10 +261,6 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout.write("\n")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _awaiting_examples(target_ids: list[int]) -> list[dict[str, Any]]:
     from tamtam.publishing.models import PostTarget, PublishAttempt
 
@@ -284,3 +280,7 @@ def _awaiting_examples(target_ids: list[int]) -> list[dict[str, Any]]:
             }
         )
     return examples
+
+
+if __name__ == "__main__":
+    main()

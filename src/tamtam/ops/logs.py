@@ -33,9 +33,10 @@ def current() -> dict[str, str]:
 
 
 @contextmanager
-def bound(**fields: object) -> Iterator[None]:
-    """Add fields to the log context of this thread/task for the duration of the block."""
-    merged = current()
+def bound(*, fresh: bool = False, **fields: object) -> Iterator[None]:
+    """Add fields to the log context of this thread/task for the duration of the block; `fresh`
+    starts from an empty context (a work item is never part of the request a thread served before)."""
+    merged = {} if fresh else current()
     merged.update({k: str(v) for k, v in fields.items() if v is not None and v != ""})
     token = _context.set(merged)
     try:

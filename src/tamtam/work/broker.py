@@ -156,7 +156,7 @@ def run_ids(kind_name: str, ids: Sequence[int]) -> int:
     close_old_connections()
     claimed: list[int] = []
     try:
-        with logs.bound(work_kind=kind.name, worker=state.owner):
+        with logs.bound(fresh=True, work_kind=kind.name, worker=state.owner):
             with only(wanted):
                 claimed = kind.claim(timezone.now(), len(wanted), state.owner)
             if claimed:

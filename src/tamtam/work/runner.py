@@ -133,7 +133,7 @@ class Runner:
             free = self.free_slots()
             if free <= 0 or self._stop.is_set():
                 break
-            with logs.bound(work_kind=kind.name, worker=self.owner):
+            with logs.bound(fresh=True, work_kind=kind.name, worker=self.owner):
                 ids = kind.claim(now, free, self.owner)
                 claimed += len(ids)
                 if kind.batched:
@@ -159,7 +159,7 @@ class Runner:
             close_old_connections()
         try:
             # Every line this item's handler logs names it (docs/operations.md: work ids).
-            with logs.bound(work_kind=kind.name, work_id=item_id, worker=self.owner):
+            with logs.bound(fresh=True, work_kind=kind.name, work_id=item_id, worker=self.owner):
                 kind.process(item_id, self.owner)
         except Exception:
             # The row keeps its state and lease; the sweeper returns it to a safe state later.
@@ -189,7 +189,8 @@ class Runner:
         assert kind.execute is not None
         target = getattr(job, "target", None)
         try:
-            with logs.bound(work_kind=kind.name, work_id=getattr(target, "pk", None), worker=self.owner):
+            item_id = getattr(target, "pk", None)
+            with logs.bound(fresh=True, work_kind=kind.name, work_id=item_id, worker=self.owner):
                 done = kind.execute(job)
         except Exception:
             log.exception("work %s: a call failed outside its handler", kind.name)
@@ -221,7 +222,7 @@ class Runner:
         for kind, dones in finished.values():
             assert kind.record is not None
             try:
-                with logs.bound(work_kind=kind.name, worker=self.owner):
+                with logs.bound(fresh=True, work_kind=kind.name, worker=self.owner):
                     kind.record(dones, self.owner)
             except DatabaseError:
                 # Not recorded: the targets stay `sending` → swept to unconfirmed → reconciled.
@@ -297,7 +298,7 @@ class Runner:
         try:
             while not self._stop.is_set():
                 try:
-                    with logs.bound(worker=self.owner):
+                    with logs.bound(fresh=True, worker=self.owner):
                         claimed = self.tick()
                 except DatabaseError:
                     # A locked or dropped database is transient: wait a poll and try again.

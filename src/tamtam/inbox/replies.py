@@ -18,6 +18,7 @@ inside the inbox app:
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +49,7 @@ from tamtam.networks.base import (
     PublishRequest,
     PublishResult,
     RetryAfter,
+    send_deadline,
 )
 from tamtam.work.claim import backoff, claim
 from tamtam.work.db import serialised, write_transaction
@@ -268,6 +270,7 @@ def process_reply(reply_id: int, owner: str, *, now: datetime | None = None) -> 
     if reply is None or reply.state != S.CLAIMED or reply.lease_owner != owner:
         return "not ours"
     now = now or timezone.now()
+    send_by = time.monotonic() + lease_seconds()  # past the lease taken below, the reply is not sent
     with write_transaction():
         moved = Reply.objects.filter(pk=reply.pk, state=S.CLAIMED, lease_owner=owner).update(
             state=S.SENDING, attempts=reply.attempts + 1, lease_until=now + timedelta(seconds=lease_seconds())
@@ -284,9 +287,10 @@ def process_reply(reply_id: int, owner: str, *, now: datetime | None = None) -> 
             raise Permanent(
                 _("%(network)s does not allow replies from tamtam.") % {"network": connector.label}
             )
-        result: PublishResult = connector.reply(
-            reply.parent.remote_id, PublishRequest(text=reply.text, idempotency_key=reply.idempotency_key)
-        )
+        with send_deadline(send_by):
+            result: PublishResult = connector.reply(
+                reply.parent.remote_id, PublishRequest(text=reply.text, idempotency_key=reply.idempotency_key)
+            )
     except Ambiguous as exc:
         _finish(attempt, "ambiguous", exc)
         _move(

@@ -12,7 +12,10 @@ Rate-limit headers seen on each response are exposed in `last_rate` for per-chan
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -67,6 +70,40 @@ class NeedsUser(ConnectorError):
 
 class Ambiguous(ConnectorError):
     pass
+
+
+class NotSent(RetryAfter):
+    """The call was not sent because its worker's lease had run out (the worker was paused or starved
+    past it): another worker may already own the step, and a request that left this late could land
+    after reconcile stopped waiting for it. Nothing reached the network, so it is a plain retry."""
+
+
+# The time.monotonic() by which the current thread's engine call must leave (None: no limit). Set by
+# the engine around a connector call (`send_deadline`), checked right before a write goes out.
+_send_by: ContextVar[float | None] = ContextVar("tamtam_send_by", default=None)
+
+
+@contextmanager
+def send_deadline(deadline: float | None) -> Iterator[None]:
+    token = _send_by.set(deadline)
+    try:
+        yield
+    finally:
+        _send_by.reset(token)
+
+
+def check_send_deadline(label: str) -> None:
+    """Raise NotSent when the engine's deadline for this call has passed; call it just before a write
+    leaves, so the gap between the check and the send is as short as it can be."""
+    deadline = _send_by.get()
+    if deadline is not None and time.monotonic() > deadline:
+        from django.utils.translation import gettext as _
+
+        raise NotSent(
+            _("%(network)s: not sent, this worker's lease ran out before the call could leave.")
+            % {"network": label},
+            0,
+        )
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from tamtam.networks.base import (
     Permanent,
     RateInfo,
     RetryAfter,
+    check_send_deadline,
 )
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -130,6 +131,8 @@ class HttpConnector(Connector):
         401 means the network refused it, so nothing was published."""
         method = method.upper()
         headers = {**(self.auth_headers() if auth else {}), **kwargs.pop("headers", {})}
+        if method in WRITE_METHODS:
+            check_send_deadline(str(self.label))
         started = time.monotonic()
         try:
             response = self.http.request(method, url, headers=headers, timeout=timeout, **kwargs)

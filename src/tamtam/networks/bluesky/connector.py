@@ -47,6 +47,7 @@ from tamtam.networks.base import (
     RemotePost,
     RetryAfter,
     SearchPage,
+    check_send_deadline,
 )
 from tamtam.networks.bluesky import errors, richtext, rkeys
 from tamtam.networks.bluesky.inbox import InboxCursor, notification_item
@@ -207,6 +208,8 @@ class BlueskyConnector(Connector):
         token can expire or be revoked while the app password is still good)."""
         client = self.client()
         for attempt in (1, 2):
+            if write:
+                check_send_deadline(str(self.label))
             try:
                 result = fn(client)
             except sdk.AtProtocolError as exc:

@@ -49,6 +49,7 @@ from tamtam.networks.base import (
     RemotePost,
     RetryAfter,
     SearchPage,
+    check_send_deadline,
 )
 from tamtam.networks.registry import register
 from tamtam.networks.sandbox import store
@@ -236,8 +237,11 @@ class SandboxConnector(Connector):
         self._refuse_revoked()
         self._validate(request)
         key = request.idempotency_key
-        first = dice(self.seed, key, 0)  # latency of the outbound half, before the network counts the call
-        self._sleep(0.5, first[0])
+        # The request leaves here. The network counts it at once and the latency of both halves is paid
+        # after: in this in-process simulation a sleep before the store write would let a paused worker
+        # hold back a request that, on a real network, would already have arrived.
+        check_send_deadline(self.label)
+        outbound = dice(self.seed, key, 0)[0]
         now = time.time()
         with self._unreachable(), store.write() as conn:
             admission = self._admit(conn, key, now)
@@ -263,6 +267,7 @@ class SandboxConnector(Connector):
                     now=now,
                 )
         self._rate(admission)
+        self._sleep(0.5, outbound)
         if outcome == "limited":
             raise self._too_many(admission, now)
         self._sleep(0.5, jitter)

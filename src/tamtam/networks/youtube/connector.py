@@ -54,7 +54,9 @@ from tamtam.networks.base import (
     RemotePost,
     RetryAfter,
     SearchPage,
+    check_send_deadline,
 )
+from tamtam.networks.http import WRITE_METHODS
 from tamtam.networks.registry import register
 from tamtam.networks.youtube.limits import LIMITS, RULES
 from tamtam.networks.youtube.oauth import SPEC
@@ -117,6 +119,8 @@ class _BearerHttp:
         self, uri: str, method: str = "GET", body: Any = None, headers: Any = None, **kwargs: Any
     ) -> Any:
         headers = {**(headers or {}), "authorization": f"Bearer {self.token()}"}
+        if method.upper() in WRITE_METHODS:
+            check_send_deadline("YouTube")
         return self.http.request(uri, method, body=body, headers=headers, **kwargs)
 
     def __getattr__(self, name: str) -> Any:

@@ -16,6 +16,7 @@ from tamtam.networks.base import (
     Permanent,
     PublishRequest,
     RetryAfter,
+    send_deadline,
 )
 from tamtam.publishing.engine.ledger import (
     FIRST_COMMENT_STEP,
@@ -136,6 +137,7 @@ def process_first_comment(target_id: int, owner: str, *, now: datetime | None = 
     # not age it, or reconcile's "cannot land any more" window (from started_at) closes too early
     # for a worker paused mid-call, and the comment is sent twice.
     sent_at = now if clock_given else timezone.now()
+    send_by = time.monotonic() + lease_seconds()  # when the lease renewed below runs out
     with write_transaction():
         renewed = sent_at + timedelta(seconds=lease_seconds())
         if not move(target.pk, [S.PUBLISHED], owner, lease_until=renewed):
@@ -146,7 +148,8 @@ def process_first_comment(target_id: int, owner: str, *, now: datetime | None = 
         text=target.first_comment, idempotency_key=key, reply_to_remote_id=target.remote_id
     )
     try:
-        result = connector.publish(request)
+        with send_deadline(send_by):
+            result = connector.publish(request)
     except Exception as exc:
         return _first_comment_failed(
             target, attempt, connector, owner=owner, exc=exc, started=started, failures=failures

@@ -38,6 +38,7 @@ from tamtam.networks.base import (
     PublishRequest,
     PublishResult,
     RetryAfter,
+    send_deadline,
 )
 from tamtam.publishing.engine.ledger import (
     ENGINE_ACTOR,
@@ -138,6 +139,7 @@ class Job:
     connector: Connector
     request: PublishRequest
     attempt: PublishAttempt | None = None
+    send_by: float | None = None  # time.monotonic() when the lease taken for this call runs out
 
 
 @dataclass
@@ -299,9 +301,11 @@ def prepare_batch(ids: Sequence[int], owner: str, *, now: datetime | None = None
         prepared.jobs.append(Job(target, connector, request))
 
     lease_until = now + timedelta(seconds=lease_seconds())
+    send_by = time.monotonic() + lease_seconds()
     inserts = RowInsert(PublishAttempt)
     attempt_rows = {}
     for job in prepared.jobs:
+        job.send_by = send_by
         job.attempt = attempt = PublishAttempt(
             target_id=job.target.pk,
             number=numbers.get(job.target.pk, 0) + 1,
@@ -354,7 +358,8 @@ def execute(job: Job) -> Done:
     """The network call, and nothing else: safe on any thread, touches no database."""
     started = time.monotonic()
     try:
-        result = job.connector.publish(job.request)
+        with send_deadline(job.send_by):  # past its lease, the call is not sent (reconcile may own it)
+            result = job.connector.publish(job.request)
     except Exception as exc:
         return Done(job, started, time.monotonic(), timezone.now(), error=exc)
     return Done(job, started, time.monotonic(), timezone.now(), result=result)

@@ -1,0 +1,91 @@
+"""A worker paused past its lease does not send: the call that would have left late is dropped as
+"not sent" (a plain retry), so it cannot land after reconcile stopped waiting for it and post twice."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from tamtam.channels.models import Channel
+from tamtam.networks.base import ChannelContext, NotSent, PublishRequest, PublishResult, send_deadline
+from tamtam.networks.http import HttpConnector
+from tamtam.networks.sandbox.connector import SandboxConnector
+from tamtam.networks.sandbox.store import SandboxNetwork
+from tamtam.publishing import engine
+from tamtam.publishing.engine.publish import execute, prepare_batch, record
+from tamtam.publishing.models import PostTarget, PublishAttempt
+from tamtam.work import drill
+from tamtam.work.runner import Runner
+
+
+def _sandbox() -> SandboxConnector:
+    return SandboxConnector(ChannelContext(channel_id=7, handle="@brand", credentials={}, options={}))
+
+
+def test_the_sandbox_refuses_a_call_whose_deadline_has_passed_and_records_nothing() -> None:
+    connector = _sandbox()
+    with send_deadline(time.monotonic() - 0.001), pytest.raises(NotSent) as caught:
+        connector.publish(PublishRequest(text="Late", idempotency_key="late-1"))
+    assert "lease ran out" in caught.value.message
+    assert SandboxNetwork().count_for("late-1") == 0
+    with send_deadline(time.monotonic() + 60):
+        connector.publish(PublishRequest(text="On time", idempotency_key="late-2"))
+    assert SandboxNetwork().count_for("late-2") == 1
+
+
+class _Api(HttpConnector):
+    network = "deadline_test"
+    label = "Test network"
+    base_url = "https://api.example.test"
+
+    def publish(self, request: PublishRequest) -> PublishResult:
+        return PublishResult(remote_id=str(self.json("POST", "/posts", json={"text": request.text})["id"]))
+
+
+def test_an_http_connector_sends_no_write_past_the_deadline_but_still_reads() -> None:
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        return httpx.Response(200, json={"id": len(sent)})
+
+    ctx = ChannelContext(channel_id=1, handle="@x", credentials={}, options={})
+    api = _Api(ctx, transport=httpx.MockTransport(handler))
+    with send_deadline(time.monotonic() - 0.001):
+        with pytest.raises(NotSent):
+            api.publish(PublishRequest(text="late", idempotency_key="k"))
+        api.call("GET", "/posts")  # a read cannot publish anything: no reason to refuse it
+    assert api.publish(PublishRequest(text="no deadline set", idempotency_key="k")).remote_id == "2"
+    assert sent == ["GET", "POST"]
+
+
+@pytest.mark.django_db
+def test_a_post_whose_worker_was_paused_past_its_lease_is_retried_and_published_once(
+    make_channel: Callable[..., Channel],
+) -> None:
+    channel = make_channel()
+    [pk] = drill.create_targets([channel], [timezone.now() - timedelta(seconds=1)])
+    target = PostTarget.objects.get(pk=pk)
+    [claimed] = engine.claim_due(timezone.now(), 1, "paused")
+    prepared = prepare_batch([claimed], "paused")
+    [job] = prepared.jobs
+    job.send_by = time.monotonic() - 0.001  # as if SIGSTOPped between the commit and the call
+
+    labels = record([execute(job)], "paused")
+
+    target.refresh_from_db()
+    assert SandboxNetwork().count_for(target.idempotency_key) == 0
+    assert labels[pk] == target.state == "retry_wait"
+    assert "lease ran out" in target.last_error
+    attempt = PublishAttempt.objects.get(target=target)
+    assert attempt.outcome == "retry"  # closed, not left open for reconcile to wait on
+
+    Runner(name="test", concurrency=4, inline=True).tick(now=target.due_at)
+    target.refresh_from_db()
+    assert target.state == "published"
+    assert SandboxNetwork().count_for(target.idempotency_key) == 1

@@ -1,15 +1,17 @@
 """Short-link redirect benchmark: requests per second and latency of `/l/<code>` over real HTTP.
 
-    nice -n 10 .venv/bin/python bench/analytics_redirect.py                      # waitress, 20 s, 8 clients
+    nice -n 10 .venv/bin/python bench/analytics_redirect.py                      # granian, 20 s, 8 clients
+    nice -n 10 .venv/bin/python bench/analytics_redirect.py --server waitress    # tamtam run's default
     nice -n 10 .venv/bin/python bench/analytics_redirect.py --server gunicorn    # gunicorn gthread
     nice -n 10 .venv/bin/python bench/analytics_redirect.py --seconds 5          # a quick one
 
 What runs: a fresh SQLite file database (WAL mode; or TAMTAM_DATABASE_URL) migrated with the real
 migrations, `--links` short links (default 1,000) in one workspace, the app (tamtam.wsgi: the
-short-link fast path in front of Django) served in a separate process by waitress (`--threads`) or
-gunicorn with gthread workers (`--workers` x `--threads`), see bench/httpload.py; `--clients` client
-threads (one HTTP keep-alive connection each, browser user agents, a distinct X-Forwarded-For
-address per client so the flood rule does not kick in) follow random links for `--seconds`.
+short-link fast path in front of Django) served in a separate process by granian (`--workers` x
+`--threads`: Rust I/O, Python threads calling the app; `tamtam run --server granian`), waitress
+(`--threads`) or gunicorn with gthread workers (`--workers` x `--threads`), see bench/httpload.py;
+`--clients` client threads (one HTTP keep-alive connection each, browser user agents, a distinct
+X-Forwarded-For address per client so the flood rule does not kick in) follow random links for `--seconds`.
 A warm-up first follows every link once (a link's first visit in a process reads it from the
 database, which puts it in that process's memory) and asks Django one unknown code (Django sets
 itself up on its first request). Every answered redirect is one click, written by the
@@ -97,11 +99,17 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--server", choices=["waitress", "gunicorn"], default="waitress")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--server", choices=["granian", "waitress", "gunicorn"], default="granian")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="worker processes (gunicorn: 2, granian: 1)"
+    )
     parser.add_argument("--threads", type=int, default=8, help="server threads (per gunicorn worker)")
     parser.add_argument("--warm-seconds", type=float, default=120.0, help="at most, to visit every link once")
     args = parser.parse_args()
+    if args.workers is None:
+        # One granian worker: its I/O runs in Rust threads outside the GIL; a second process only
+        # adds a second flusher at SQLite's single writer.
+        args.workers = 2 if args.server == "gunicorn" else 1
     with tempfile.TemporaryDirectory() as tmp:
         fresh_django(Path(tmp), "redirect-bench")
         from django.db import connection
@@ -111,7 +119,7 @@ def main() -> None:
         codes = seed(args.links)
         connection.close()
         paths = [f"/l/{code}" for code in codes]
-        shape = f"{args.workers} workers x {args.threads} threads" if args.server == "gunicorn" else ""
+        shape = f"{args.workers} workers x {args.threads} threads" if args.server != "waitress" else ""
         shape = shape or f"{args.threads} threads"
         print(f"server: {args.server} ({shape}); {args.clients} clients; {os.cpu_count()} cores")
         print(f"load average before: {load_average()}")
@@ -160,7 +168,9 @@ def main() -> None:
             args.server, threads=args.threads, workers=args.workers, app="httpload:static_app"
         ) as server:
             fixed = random_choice("static", paths)
+            static_cpu = tree_cpu(server.process.pid)
             results["static"] = run_load(server.port, fixed, seconds=args.seconds / 2, expect=302, **common)
+            static_cpu = tree_cpu(server.process.pid) - static_cpu
         print(f"load average after: {load_average()}")
         redirect = results["redirect"]
         print(redirect.line("redirect /l/<code> (302)"))
@@ -169,7 +179,8 @@ def main() -> None:
         n = max(redirect.count(), 1)
         print(
             f"CPU per redirect: server {1e6 * server_cpu / n:.0f} us, clients {1e6 * client_cpu / n:.0f} us"
-            f" ({server_cpu:.1f} s and {client_cpu:.1f} s for {redirect.count()} redirects)"
+            f" ({server_cpu:.1f} s and {client_cpu:.1f} s for {redirect.count()} redirects);"
+            f" static app: server {1e6 * static_cpu / max(results['static'].count(), 1):.0f} us per answer"
         )
         print(
             f"clicks stored: {stored} for {answered} redirects answered "

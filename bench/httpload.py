@@ -114,7 +114,30 @@ def _command(server: str, port: int, threads: int, workers: int, app: str) -> li
             "warning",
             app,
         ]
-    raise SystemExit(f"unknown server {server!r}: waitress or gunicorn")
+    if server == "granian":
+        if importlib.util.find_spec("granian") is None:
+            raise SystemExit("granian is not installed in this environment: pip install granian")
+        # Rust I/O threads, `threads` Python threads calling the app, `workers` processes.
+        return [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--no-ws",
+            "--log-level",
+            "warning",
+            app,
+        ]
+    raise SystemExit(f"unknown server {server!r}: waitress, gunicorn or granian")
 
 
 @contextmanager

@@ -8,8 +8,8 @@ at a time is the rule: a thousand visitors a second are one short write transact
 instead of a thousand queued ones.
 
 Durability, the trade-off: a click is in memory for up to one flush interval (plus the time of a
-flush) before it is on disk. A normal stop (SIGTERM to `tamtam run` or to a gunicorn worker, Ctrl-C)
-writes what is pending at exit; a crash (SIGKILL, out of memory, power loss) loses the clicks of the
+flush) before it is on disk. A normal stop (SIGTERM to `tamtam run`, to a gunicorn or granian worker,
+Ctrl-C) writes what is pending at exit; a crash (SIGKILL, out of memory, power loss) loses the clicks of the
 last interval — about `rate x 0.05 s`, e.g. 100 clicks at 2,000 clicks/s. If the database refuses a
 write, the batch is kept and retried at the next tick; beyond MAX_PENDING waiting rows the oldest are
 dropped and the loss is logged. The visitor's redirect never waits for any of this.
@@ -28,6 +28,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging
+import multiprocessing.util
 import os
 import secrets
 import threading
@@ -232,6 +233,9 @@ class ClickBuffer:
             )
             self._thread.start()
             atexit.register(self.close)
+            # A worker forked by multiprocessing (granian's) ends with os._exit, which skips atexit;
+            # multiprocessing runs its own exit finalizers first. close() twice is harmless.
+            multiprocessing.util.Finalize(None, self.close, exitpriority=10)
 
     def _run(self, interval_s: float) -> None:
         while not self._stop.wait(interval_s):

@@ -1,10 +1,16 @@
-"""`tamtam run`: the embedded mode in one process group — migrate, serve the UI with waitress, and
-keep N worker subprocesses alive (DESIGN §2.6). Ctrl-C or SIGTERM stops everything."""
+"""`tamtam run`: the embedded mode in one process group — migrate, serve the UI with waitress (or
+granian, `--server granian`), and keep N worker subprocesses alive (DESIGN §2.6). Ctrl-C or SIGTERM
+stops everything.
+
+granian (a Rust HTTP server, its Python threads calling the WSGI app) answers the short-link redirect
+for half the CPU waitress spends on it (docs/benchmarks.md, "Short-link redirect"); it serves the app
+from one worker process of its own, forked from this one."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -102,6 +108,58 @@ def _raise_exit(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+class _Granian:
+    """granian behind the same run()/close() as waitress's server. Its main process is this one: it
+    forks the worker that serves tamtam.wsgi, and stops it on SIGINT/SIGTERM before run() returns
+    (the worker writes its pending clicks as it exits)."""
+
+    def __init__(self, host: str, port: int, threads: int) -> None:
+        from granian.constants import Interfaces
+        from granian.log import LogLevels
+        from granian.server import Server
+
+        self.server = Server(
+            "tamtam.wsgi:application",
+            address=host,
+            port=port,
+            interface=Interfaces.WSGI,
+            workers=1,
+            blocking_threads=threads,
+            websockets=False,
+            log_level=LogLevels.warning,
+        )
+
+    def run(self) -> None:
+        from django.db import connections
+
+        connections.close_all()  # the forked worker must not share this process's database connections
+        self.server.serve()
+
+    def close(self) -> None:
+        """Nothing left to do: serve() returns once its worker has stopped."""
+
+
+def _web_server(options: dict[str, Any]) -> Any:
+    host, port, threads = options["host"], options["port"], options["threads"]
+    if options["server"] == "granian":
+        # granian binds when run() starts; a port in use is found here first, with a clear message.
+        try:
+            with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        return _Granian(host, port, threads)
+    from waitress.server import create_server
+
+    from tamtam.analytics.fastpath import ShortLinkFastPath  # short links before the middleware
+
+    try:
+        return create_server(ShortLinkFastPath(get_wsgi_application()), host=host, port=port, threads=threads)
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 class Command(BaseCommand):
     help = "Run tamtam (embedded mode): the web UI and the publishing workers, until Ctrl-C."
 
@@ -112,10 +170,15 @@ class Command(BaseCommand):
             "--workers", type=int, default=None, help="worker processes (default: TAMTAM_EMBEDDED_WORKERS)"
         )
         parser.add_argument("--threads", type=int, default=8, help="web server threads")
+        parser.add_argument(
+            "--server",
+            choices=["waitress", "granian"],
+            default=os.environ.get("TAMTAM_WEB_SERVER", "waitress"),
+            help="web server (default: TAMTAM_WEB_SERVER, else waitress)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from django.conf import settings
-        from waitress.server import create_server
 
         call_command("migrate", interactive=False, verbosity=0)
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from finders
@@ -123,18 +186,7 @@ class Command(BaseCommand):
             self.stdout.write("First start: creating the demo workspace…")
             call_command("seed_demo")
         count = options["workers"] if options["workers"] is not None else settings.EMBEDDED_WORKERS
-        try:
-            from tamtam.analytics.fastpath import ShortLinkFastPath  # short links before the middleware
-
-            server = create_server(
-                ShortLinkFastPath(get_wsgi_application()),
-                host=options["host"],
-                port=options["port"],
-                threads=options["threads"],
-            )
-        except OSError as exc:
-            where = f"{options['host']}:{options['port']}"
-            raise CommandError(f"cannot listen on {where}: {exc.strerror}") from None
+        server = _web_server(options)
         supervisor = WorkerSupervisor(max(0, count))
         signal.signal(signal.SIGTERM, _raise_exit)
         supervisor.start()

@@ -8,7 +8,6 @@ than the kind's limit).
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +24,6 @@ from tamtam.work.models import WorkerHeartbeat
 # A stale heartbeat this old is forgotten: a worker killed long ago and replaced since is no longer a
 # fault of now. Younger, it is reported (killed or paused workers show until a person looks).
 HEARTBEAT_FORGET_SECONDS = 600
-AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
 
 
 @dataclass
@@ -83,14 +81,17 @@ def check_broker(url: str | None = None, timeout: float | None = None) -> Check:
 
 
 def _amqp_answers(url: str, timeout: float) -> None:
-    """RabbitMQ answers the protocol header with a Connection.Start frame (type 1)."""
-    parts = urlsplit(url)
-    port = parts.port or (5671 if parts.scheme == "amqps" else 5672)
-    with socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(AMQP_HEADER)
-        first = sock.recv(1)
-    if first != b"\x01":
-        raise ConnectionError(f"not an AMQP 0-9-1 server on port {port}")
+    """A real AMQP login (user, password, virtual host), as a worker makes: a server that accepts the
+    socket but refuses the credentials or the vhost is not a broker the workers can use."""
+    from kombu import Connection
+
+    conn = Connection(
+        url, connect_timeout=timeout, transport_options={"read_timeout": timeout, "write_timeout": timeout}
+    )
+    try:
+        conn.connect()
+    finally:
+        conn.release()
 
 
 def check_workers(now: datetime) -> Check:

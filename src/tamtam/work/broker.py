@@ -103,7 +103,7 @@ def make_app(url: str) -> Any:
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         broker_connection_timeout=float(settings.READY_BROKER_TIMEOUT_SECONDS),
-        broker_transport_options={"socket_timeout": 5, "socket_connect_timeout": 2},
+        broker_transport_options=transport_options(url),
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
         worker_cancel_long_running_tasks_on_connection_loss=False,
@@ -113,6 +113,19 @@ def make_app(url: str) -> Any:
     )
     celery.task(name=TASK_NAME, ignore_result=True)(run_ids)
     return celery
+
+
+def is_amqp(url: str) -> bool:
+    return url.startswith(("amqp://", "amqps://", "pyamqp://"))
+
+
+def transport_options(url: str) -> dict[str, Any]:
+    """Per broker: the timeouts that keep a dead broker from hanging a process, and, on RabbitMQ,
+    publisher confirms, so that beat learns of a message the broker did not take (Redis's LPUSH
+    answers by itself)."""
+    if is_amqp(url):
+        return {"confirm_publish": True}
+    return {"socket_timeout": 5, "socket_connect_timeout": 2}
 
 
 # --- in the worker ---------------------------------------------------------------------------------

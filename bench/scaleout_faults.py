@@ -37,6 +37,9 @@ def main() -> int:
     parser.add_argument("--spread", type=float, default=240.0, help="seconds over which the posts are due")
     parser.add_argument("--kills", type=int, default=8)
     parser.add_argument("--lease", type=int, default=10)
+    parser.add_argument(
+        "--pause", type=float, default=None, help="seconds a worker stays SIGSTOPped (default: lease + 2)"
+    )
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
     one, five, fifteen = os.getloadavg()
@@ -49,6 +52,7 @@ def main() -> int:
             spread=args.spread,
             kills=args.kills,
             lease=args.lease,
+            pause=args.pause,
             seed=args.seed,
             settle_timeout=1800.0,
             say=lambda line: print(time.strftime("%H:%M:%S"), line, flush=True),

@@ -5,6 +5,10 @@ worker is paused past its lease, Redis and PostgreSQL are restarted, workers are
 
 Runs in the PostgreSQL pass of `make test` (the SQLite pass skips it: it is the same run). The full
 variant, 10,000 posts: `python bench/scaleout_faults.py`.
+
+TAMTAM_FAULT_SEED replays a run; TAMTAM_FAULT_LEASE (seconds, default 10) and TAMTAM_FAULT_PAUSE
+(seconds the worker stays SIGSTOPped, default lease + 2) set the paused-worker fault, e.g. a 6 s lease
+and a 14 s pause: longer than 2 x lease, the paused worker's calls outlive their deadline.
 """
 
 from __future__ import annotations
@@ -35,10 +39,16 @@ def test_scale_out_keeps_every_post_exactly_once_through_worker_broker_and_datab
     assert (rig.PG_BIN / "initdb").exists(), f"PostgreSQL server binaries missing in {rig.PG_BIN}"
     assert shutil.which("redis-server"), "redis-server is missing (apt-get install redis-server)"
     seed = int(os.environ["TAMTAM_FAULT_SEED"]) if os.environ.get("TAMTAM_FAULT_SEED") else None
-    result = scaleout_drill.run(tmp_path, targets=TARGETS, spread=SPREAD, seed=seed, say=print)
+    lease = int(os.environ.get("TAMTAM_FAULT_LEASE") or 10)
+    pause = float(os.environ["TAMTAM_FAULT_PAUSE"]) if os.environ.get("TAMTAM_FAULT_PAUSE") else None
+    result = scaleout_drill.run(
+        tmp_path, targets=TARGETS, spread=SPREAD, seed=seed, lease=lease, pause=pause, say=print
+    )
     check = result["check"]
     print(json.dumps({k: v for k, v in result.items() if k != "check"}, default=str))
     print(json.dumps({k: check[k] for k in ("states", "attempt_outcomes", "lateness_p99")}, default=str))
+    if check["loss_examples"]:  # the evidence in full (an assertion's message is cut short)
+        print("losses:", json.dumps(check["loss_examples"]), json.dumps(check.get("loss_attempts")))
 
     assert result["seeded"] == TARGETS
     assert result["settled_in_time"], check["states"]

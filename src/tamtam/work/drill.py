@@ -20,7 +20,7 @@ import sys
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 # States a target may end in and be accounted for: final, or visibly waiting on a person.
@@ -234,6 +234,8 @@ def main(argv: list[str] | None = None) -> None:
     seed.add_argument("--first-comment-every", type=int, default=1)
     report = sub.add_parser("check")
     report.add_argument("--workspace", type=int, default=None)
+    proof = sub.add_parser("evidence", help="attempt rows and what the sandbox stored, per target")
+    proof.add_argument("ids", type=int, nargs="+")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tamtam.settings")
@@ -256,9 +258,36 @@ def main(argv: list[str] | None = None) -> None:
             {k: v for k, v in result.items() if k != "target_ids"} | {"count": len(result["target_ids"])},
             sys.stdout,
         )
+    elif args.cmd == "evidence":
+        json.dump(evidence(args.ids), sys.stdout, default=str)
     else:
         json.dump(check(args.workspace), sys.stdout, default=str)
     sys.stdout.write("\n")
+
+
+def evidence(target_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Which worker sent what, and when: per target, its attempt rows (number, step, outcome, worker,
+    started, finished, error) and the posts the sandbox network stored under its keys (the post's and
+    its first comment's), with the moment each landed."""
+    from tamtam.networks.sandbox import store
+    from tamtam.publishing.models import PostTarget, PublishAttempt
+
+    out: dict[int, dict[str, Any]] = {}
+    conn = store.connect()
+    for target in PostTarget.objects.filter(pk__in=target_ids):
+        key = target.idempotency_key
+        landed = conn.execute(
+            "SELECT id, idempotency_key, created_at FROM posts WHERE idempotency_key IN (?, ?) ORDER BY id",
+            (key, f"{key}:first_comment"),
+        ).fetchall()
+        out[target.pk] = {
+            "attempts": [
+                [a.number, a.step, a.outcome, a.worker, str(a.started_at), str(a.finished_at), a.error[:80]]
+                for a in PublishAttempt.objects.filter(target=target).order_by("number")
+            ],
+            "landed": [[i, k, datetime.fromtimestamp(t, tz=UTC).isoformat()] for i, k, t in landed],
+        }
+    return out
 
 
 def _awaiting_examples(target_ids: list[int]) -> list[dict[str, Any]]:

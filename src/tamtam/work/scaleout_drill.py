@@ -175,6 +175,7 @@ def run(
     workers: int = 3,
     kills: int = 4,
     lease: int = 10,
+    pause: float | None = None,
     concurrency: int = 16,
     seed: int | None = None,
     settle_timeout: float = 300.0,
@@ -187,9 +188,13 @@ def run(
     pg.start()
     redis = rig.Redis(root / "redis")
     redis.start()
-    # Heartbeats every 5 s; stale a little after that, and well before the pause ends (lease + 2 s):
-    # the pause stays far inside the 2 x lease window that bounds when a call may still land.
+    # Heartbeats every 5 s; stale a little after that, and well before the pause ends (by default
+    # lease + 2 s; longer than 2 x lease, a call of the paused worker outlives its lease's deadline
+    # and must be refused by the connector, not sent: networks.base.NotSent).
     stale = max(7, lease - 2)
+    pause = float(lease + 2 if pause is None else pause)
+    if pause <= stale:
+        raise ValueError(f"the pause ({pause:.0f} s) must outlast the heartbeat's staleness ({stale} s)")
     secret_values = {
         "TAMTAM_SECRET_KEY": secrets.token_urlsafe(40),
         "TAMTAM_ENCRYPTION_KEY": secrets.token_urlsafe(32),
@@ -235,7 +240,7 @@ def run(
                 )
                 started = time.monotonic()
                 time.sleep(min(5.0, spread / 10))
-                faults = _faults(layout, pg, redis, rng, kills=kills, lease=lease, stale=stale, say=say)
+                faults = _faults(layout, pg, redis, rng, kills=kills, pause=pause, stale=stale, say=say)
                 report: dict[str, Any] = {}
 
                 def settled() -> bool:
@@ -256,6 +261,8 @@ def run(
     leaked = _secrets_in_logs(logs, [pg.password, redis.password, *secret_values.values()])
     return {
         "seed": seed,
+        "lease_s": lease,
+        "pause_s": pause,
         "seeded": seeded["count"],
         "settled_in_time": done,
         "elapsed_s": round(elapsed, 1),
@@ -275,7 +282,7 @@ def _faults(
     rng: random.Random,
     *,
     kills: int,
-    lease: int,
+    pause: float,
     stale: int,
     say: Callable[[str], None],
 ) -> list[Fault]:
@@ -290,7 +297,7 @@ def _faults(
     begin = time.monotonic()
     paused.send_signal(signal.SIGSTOP)
     _during(layout, fault, window)
-    time.sleep(max(0.0, lease + 2 - (time.monotonic() - begin)))
+    time.sleep(max(0.0, pause - (time.monotonic() - begin)))
     paused.send_signal(signal.SIGCONT)
     fault.lasted = time.monotonic() - begin
     _recover(layout, fault, time.monotonic(), 120)
@@ -353,14 +360,8 @@ def _secrets_in_logs(logs: Path, values: list[str]) -> list[str]:
 
 
 def _attempts(env: dict[str, str], ids: list[int]) -> Any:
-    """The attempt rows of some targets, for the report of a failed run (the database is dropped)."""
-    code = (
-        "from tamtam.publishing.models import PublishAttempt\n"
-        f"rows = PublishAttempt.objects.filter(target_id__in={ids!r}).order_by('target_id', 'number')\n"
-        "print(json.dumps([[a.target_id, a.number, a.step, a.outcome, a.worker, str(a.started_at), "
-        "str(a.finished_at), (a.error or '')[:80]] for a in rows]))\n"
-    )
+    """The evidence of a failed run, read before the database is dropped (drill.evidence)."""
     try:
-        return harness.python_json(env, code)
+        return harness.drill(env, "evidence", *map(str, ids))
     except RuntimeError as exc:
         return str(exc)[-500:]

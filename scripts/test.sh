@@ -45,6 +45,13 @@ if ! redis_up; then
   fi
   redis_up || need "Redis must answer at 127.0.0.1:6379 (apt-get install redis-server)"
 fi
+# RabbitMQ for tests/work/test_scaleout_rabbitmq.py: started when installed; those tests skip without it.
+amqp_up() { "$BIN/python" -c "import socket; socket.create_connection(('127.0.0.1', 5672), 2).close()" 2>/dev/null; }
+if ! amqp_up && command -v rabbitmq-server >/dev/null; then
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+  for _ in $(seq 1 60); do amqp_up && break; sleep 1; done
+fi
+amqp_up || echo "make test: nothing on 127.0.0.1:5672, the RabbitMQ tests will skip (apt-get install rabbitmq-server)" >&2
 
 # --- Bluesky's real AT Protocol stack for tests/peers/bluesky (npm; instant once installed) -------
 if command -v npm >/dev/null; then

@@ -11,14 +11,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
-from tamtam.accounts.models import ApiToken
-from tamtam.lib.crypto import token_hash
+from tamtam.accounts import tokens
 from tamtam.lib.errors import Conflict, InvalidInput
 from tamtam.publishing.states import InvalidTransition, TargetState
 
@@ -36,12 +34,9 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
-        api_token = (
-            ApiToken.objects.select_related("user", "workspace").filter(key_hash=token_hash(token)).first()
-        )
-        if api_token is None or not api_token.is_usable() or not api_token.user.is_active:
+        api_token = tokens.authenticate(token)  # cached for a few seconds: see accounts/tokens.py
+        if api_token is None:
             return None
-        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=timezone.now())
         request.user = api_token.user
         request.api_token = api_token  # type: ignore[attr-defined]
         return api_token

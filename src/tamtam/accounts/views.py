@@ -65,7 +65,10 @@ def create_token(request: AuthedRequest) -> HttpResponse:
 def revoke_token(request: AuthedRequest, token_id: int) -> HttpResponse:
     from django.utils import timezone
 
+    from tamtam.accounts import tokens
+
     ApiToken.objects.filter(user=request.user, id=token_id).update(revoked_at=timezone.now())
+    tokens.forget()  # this process stops accepting it now; others within tokens.TTL_S seconds
     messages.success(request, _("Token revoked."))
     return redirect("accounts:profile")
 

@@ -27,6 +27,7 @@ from tamtam.accounts.models import Workspace
 from tamtam.analytics import engagement
 from tamtam.analytics.models import ChannelDaily, Click, Conversion, ShortLink
 from tamtam.analytics.rollups import day_bounds
+from tamtam.analytics.services import COUNTED
 from tamtam.channels.models import Channel
 
 # The dashboard's headline metrics, in the order they are shown.
@@ -97,7 +98,7 @@ def _group(
     clicks: dict[int, dict[str, Any]] = {
         row["workspace_id"]: dict(row)
         for row in Click.objects.filter(
-            click_q, workspace_id__in=ids, at__gte=p_start_at, at__lt=end_at, bot=False, flood=False
+            click_q, COUNTED, workspace_id__in=ids, at__gte=p_start_at, at__lt=end_at
         )
         .values("workspace_id")
         .annotate(now=Count("pk", filter=Q(at__gte=start_at)), prev=Count("pk", filter=Q(at__lt=start_at)))
@@ -203,11 +204,10 @@ def channel_clicks(workspace: Workspace, start: date, end: date) -> dict[int, fl
     )
     counts = dict(
         Click.objects.filter(
+            COUNTED,
             workspace=workspace,
             at__gte=start_at,
             at__lt=end_at,
-            bot=False,
-            flood=False,
             link__channel__isnull=False,
         )
         .values("link__channel_id")

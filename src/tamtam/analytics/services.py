@@ -28,11 +28,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Q, QuerySet, Sum, Value
 
 from tamtam.accounts.models import Workspace
 from tamtam.analytics import engagement
+from tamtam.analytics.localday import LocalDate
 from tamtam.analytics.models import ChannelDaily, Click, Conversion, PostDaily, ShortLink
 from tamtam.analytics.rollups import day_bounds, local_day
 
@@ -106,10 +106,17 @@ def _links(ws: int, channel_ids: list[int] | None, campaign_id: int | None) -> Q
     return qs
 
 
+# Counted clicks (not a bot, not a flood), written `bot = false` rather than Django's `NOT bot` for a
+# False literal: SQLite only searches the click_counted index (workspace, bot, flood, at) on an
+# equality; with `NOT bot` it walks click_ws_time and reads every click row of the period (4x slower
+# on 10 M snapshots / 1 M clicks). PostgreSQL plans both alike.
+COUNTED = Q(bot=Value(False), flood=Value(False))
+
+
 def counted_clicks(
     ws: int, start_at: Any, end_at: Any, links: QuerySet[ShortLink] | None = None
 ) -> QuerySet[Click]:
-    qs = Click.objects.filter(workspace_id=ws, at__gte=start_at, at__lt=end_at, bot=False, flood=False)
+    qs = Click.objects.filter(COUNTED, workspace_id=ws, at__gte=start_at, at__lt=end_at)
     if links is not None:
         qs = qs.filter(link__in=links)
     return qs
@@ -326,9 +333,11 @@ def _event_days(
         if made is None:
             return {}
         first = max(start, local_day(made, tz))
-        # The database files each click under its local day (TruncDate in the workspace's zone) and
-        # counts: a row per day comes back, not a row per click.
-        clicked = counted_clicks(ws.pk, start_at, end_at, links).annotate(d=TruncDate("at", tzinfo=tz))
+        # The database files each click under its local day (LocalDate: TruncDate in the workspace's
+        # zone, native on SQLite) and counts: a row per day comes back, not a row per click.
+        clicked = counted_clicks(ws.pk, start_at, end_at, links).annotate(
+            d=LocalDate("at", tz, start_at, end_at)
+        )
         if metric == "clicks":
             for day, n in clicked.values("d").annotate(n=Count("pk")).values_list("d", "n"):
                 per_day[day] += n
@@ -352,14 +361,18 @@ def _event_days(
             targets = targets.filter(channel_id__in=channel_ids)
         if campaign_id is not None:
             targets = targets.filter(post__campaign_id=campaign_id)
-        days = targets.annotate(d=TruncDate("published_at", tzinfo=tz)).values("d").annotate(n=Count("pk"))
+        days = (
+            targets.annotate(d=LocalDate("published_at", tz, start_at, end_at))
+            .values("d")
+            .annotate(n=Count("pk"))
+        )
         for day, n in days.values_list("d", "n"):
             per_day[day] += n
     else:  # conversions, conversion_value
         if not Conversion.objects.filter(workspace=ws).exists():
             return {}
         sales = _conversions(ws.pk, start_at, end_at, channel_ids, campaign_id).annotate(
-            d=TruncDate("occurred_at", tzinfo=tz)
+            d=LocalDate("occurred_at", tz, start_at, end_at)
         )
         if metric == "conversions":
             for day, n in sales.values("d").annotate(n=Count("pk")).values_list("d", "n"):

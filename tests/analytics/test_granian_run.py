@@ -3,6 +3,7 @@ answered stored when the run stops (the worker is forked by multiprocessing, whi
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -87,3 +88,39 @@ def test_granian_serves_the_redirect_and_writes_pending_clicks_at_stop(tmp_path:
             env, "from tamtam.analytics.models import Click\nprint(json.dumps(Click.objects.count()))"
         )
         assert stored == 5
+
+
+def test_granian_worker_stops_when_run_is_killed(tmp_path: Path) -> None:
+    port = free_port()
+    with harness.live_database(tmp_path, os.environ.get("TAMTAM_DATABASE_URL", "")) as env:
+        harness.python_json(env, SEED)
+        with (tmp_path / "run.log").open("wb") as out:
+            run = subprocess.Popen(
+                [*RUN, "--port", str(port), "--workers", "0", "--server", "granian", "--threads", "2"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            assert harness.wait_until(lambda: _status(port, "/healthz") == 200, timeout=90, interval=0.3)
+            run.kill()  # no chance to stop its web worker
+            run.wait()
+            # The worker notices within a second or two, stops, and the port is free again.
+            assert harness.wait_until(lambda: _status(port, "/healthz") is None, timeout=30, interval=0.3)
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+                run.wait()
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(run.pid, signal.SIGKILL)  # anything left of the group
+
+
+def _status(port: int, path: str) -> int | None:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", path)
+        return conn.getresponse().status
+    except OSError:
+        return None

@@ -119,7 +119,8 @@ class _Granian:
         from granian.server import Server
 
         self.server = Server(
-            "tamtam.wsgi:application",
+            f"{__name__}:granian_worker_app",
+            factory=True,
             address=host,
             port=port,
             interface=Interfaces.WSGI,
@@ -137,6 +138,24 @@ class _Granian:
 
     def close(self) -> None:
         """Nothing left to do: serve() returns once its worker has stopped."""
+
+
+def granian_worker_app() -> Any:
+    """The app of granian's worker (called in the worker, after the fork): tamtam.wsgi's, plus a thread
+    that stops the worker when `tamtam run` is gone (SIGKILL gives it no chance to): a SIGTERM to
+    itself, which granian takes as a graceful stop (pending clicks written), instead of an orphan
+    that keeps serving on the port."""
+    from tamtam.wsgi import application
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="tamtam-parent-watch", daemon=True).start()
+    return application
 
 
 def _web_server(options: dict[str, Any]) -> Any:

@@ -39,6 +39,17 @@ def _isolated_sandbox(tmp_path: Path, settings) -> None:  # type: ignore[no-unty
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _empty_process_caches() -> None:
+    # The per-process memos (channel lists, SLA targets, API tokens) start empty in every test: ids
+    # are reused once a test's transaction is rolled back, and a rollback sends no signal.
+    from tamtam.accounts import tokens
+    from tamtam.lib import memo
+
+    memo.forget_all()
+    tokens.forget()
+
+
 @pytest.fixture
 def agency(db) -> Agency:  # type: ignore[no-untyped-def]
     return Agency.objects.create(name="Agence Test", slug="agence-test")

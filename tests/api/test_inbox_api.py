@@ -120,6 +120,30 @@ def test_the_list_filters_by_view_channel_priority_sentiment_kind_and_search(inb
     assert (len(page["items"]), page["count"], page["offset"]) == (2, 4, 2)
 
 
+def test_the_list_answer_is_what_its_schema_says(inbox, api_as, members):
+    """The list is rendered without ninja's output validation (for speed): it must still be exactly
+    a valid ConversationPage, assignee, tags and instants included."""
+    from tamtam.inbox.schemas import ConversationOut, ConversationPage
+
+    api = api_as(members["community"])
+    conv = inbox["convs"]["c1"]
+    assert (
+        api.post(_url(inbox, f"/conversations/{conv.id}/assign"), {"assignee": members["community"].id})[0]
+        == 200
+    )
+    assert (
+        api.call("put", _url(inbox, f"/conversations/{conv.id}/tags"), {"tags": ["vip", "retard"]})[0] == 200
+    )
+    status, body = api.get(_url(inbox, "/conversations"))
+    assert status == 200
+    page = ConversationPage.model_validate(body)
+    assert page.model_dump(mode="json").keys() == body.keys()
+    item = next(i for i in body["items"] if i["id"] == conv.id)
+    assert item["assignee"] == {"id": members["community"].id, "username": members["community"].username}
+    assert sorted(item["tags"]) == ["retard", "vip"]
+    assert set(item) == set(ConversationOut.model_fields)
+
+
 def test_bad_filters_are_named(inbox, api_as, members):
     api = api_as(members["community"])
     status, body = api.get(_url(inbox, "/conversations"), status="archived")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query as QueryParams
 from ninja import Router
@@ -62,7 +62,7 @@ def _fresh(conv: Conversation) -> dict[str, Any]:
 @router.get(BASE + "/conversations", response={200: ConversationPage, **COMMON}, summary="Conversations")
 def list_conversations(
     request: HttpRequest, ws: PathId, filters: QueryParams[ConversationFiltersIn]
-) -> dict[str, Any]:
+) -> HttpResponse:
     member_for(request, ws, Cap.INBOX_VIEW)
     chosen = services.Filters(
         view=filters.view,
@@ -77,13 +77,20 @@ def list_conversations(
     )
     items, count = services.listing(ws, request.user, chosen, filters.offset, filters.limit)
     tags = services.tags_of([c.pk for c in items])
-    return {
+    body = {
         "items": [conversation_out(c, tags.get(c.pk, [])) for c in items],
         "count": count,
         "limit": filters.limit,
         "offset": filters.offset,
         "unread": services.unread_count(ws),
     }
+    # Rendered as is, not revalidated field by field against ConversationPage: ninja's output
+    # validation reads every value of the 50 items through an attribute wrapper (about a fifth of
+    # this call's time), and conversation_out already builds exactly the schema's types (a test
+    # validates this answer against the schema). The schema still documents it in OpenAPI.
+    from tamtam.api import api  # the API this router is mounted on (imports this module)
+
+    return api.create_response(request, body, status=200)
 
 
 @router.get(ONE, response={200: ConversationDetail, **COMMON}, summary="One conversation, its messages")

@@ -16,10 +16,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tamtam.channels.models import Channel
-from tamtam.inbox import metrics, replies, services
+from tamtam.inbox import metrics, pagecache, replies, services
 from tamtam.inbox.access import InboxCap, can, caps_of, require
-from tamtam.inbox.ingest import settings_for
 from tamtam.inbox.models import Message, Reply, ReplyState, SavedReply, Status
 from tamtam.lib.errors import Conflict, InvalidInput
 from tamtam.lib.http import AuthedRequest
@@ -43,22 +41,22 @@ def inbox(request: AuthedRequest, ws: int) -> HttpResponse:
         "page": page,
         "conversations": page.object_list,
         "query": request.GET.urlencode(),
-        "channels": Channel.objects.filter(workspace_id=ws).order_by("name"),
-        "teammates": services.teammates(ws),
         "inbox_caps": caps_of(member.role),
-        "unread": services.unread_count(ws),
     }
     if request.headers.get("HX-Request") and request.GET.get("partial") == "list":
         return render(request, "inbox/_list.html", context)
-    rules = settings_for(ws)
+    # Counted once for the heading and the navigation's badge; channels, targets and figures are
+    # kept a few seconds (inbox/pagecache.py says how they stay right).
+    sla = pagecache.sla_targets(ws)
     figures = metrics.workspace_figures(ws)
     context.update(
-        rules=rules,
+        unread=pagecache.unread_count(request, ws),
+        channels=pagecache.channels(ws),
         figures=figures,
         first_response=metrics.human_duration(figures.first_response_median_s),
         resolution=metrics.human_duration(figures.resolution_median_s),
-        sla_first=metrics.human_duration(rules.sla_first_response_minutes * 60),
-        sla_resolution=metrics.human_duration(rules.sla_resolution_minutes * 60),
+        sla_first=metrics.human_duration(sla.first_response_minutes * 60),
+        sla_resolution=metrics.human_duration(sla.resolution_minutes * 60),
     )
     return render(request, "inbox/inbox.html", context)
 

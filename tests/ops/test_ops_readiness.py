@@ -110,7 +110,7 @@ def test_every_registered_kind_of_work_has_queue_figures():
 
 
 def test_queue_figures_follow_what_a_claim_takes(due_target, make_channel):
-    from tamtam.publishing.engine.publish import claim_due
+    from tamtam.publishing.engine.claims import claim_due
 
     now = readiness.timezone.now()
     target = due_target(late_seconds=10)

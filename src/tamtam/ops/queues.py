@@ -26,7 +26,7 @@ class QueueFigures:
 
 
 def _publish(now: datetime) -> tuple[QuerySet[Any], list[str]]:
-    from tamtam.publishing.engine.publish import claimable
+    from tamtam.publishing.engine.claims import claimable
     from tamtam.publishing.states import CLAIMABLE
 
     return claimable(now), list(CLAIMABLE)

@@ -11,12 +11,14 @@ match), so a duplicate wake-up, a late worker or a sweeper race can never move a
 `PublishAttempt` row is committed *before* the network call: a worker killed mid-call leaves a trace
 that the sweeper and reconcile (publishing/reconcile.py) turn into `unconfirmed` → the truth.
 
-- `publish`: claim, the post step, the sweeper;
+- `claims`: which targets may be taken, the claim, giving claims back, the sweeper;
+- `publish`: the post step (prepare, call, record);
 - `first_comment`: the first comment, a step of its own under a published target;
 - `manual`: what a person does with an unconfirmed post (`resolve_unconfirmed`);
 - `ledger`: shared pieces (conditional moves, the request, attempt rows, rate shaping).
 """
 
+from tamtam.publishing.engine.claims import claim_due, claimable, release_claims, sweep_expired
 from tamtam.publishing.engine.first_comment import claim_first_comments, process_first_comment, release_leases
 from tamtam.publishing.engine.ledger import (
     FIRST_COMMENT_STEP,
@@ -44,15 +46,11 @@ from tamtam.publishing.engine.manual import resolve_unconfirmed
 from tamtam.publishing.engine.publish import (
     Done,
     Job,
-    claim_due,
-    claimable,
     execute,
     prepare,
     prepare_batch,
     process_target,
     record,
-    release_claims,
-    sweep_expired,
 )
 
 __all__ = [

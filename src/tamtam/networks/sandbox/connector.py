@@ -237,13 +237,15 @@ class SandboxConnector(Connector):
         self._refuse_revoked()
         self._validate(request)
         key = request.idempotency_key
-        # The request leaves here. The network counts it at once and the latency of both halves is paid
-        # after: in this in-process simulation a sleep before the store write would let a paused worker
-        # hold back a request that, on a real network, would already have arrived.
-        check_send_deadline(self.label)
+        # The request reaches the network when its write commits; the deadline is checked just before,
+        # inside the write turn. The network counts it at once and the latency of both halves is paid
+        # after: in this in-process simulation a wait before the commit (a sleep, or the queue of
+        # writers for the file's lock) would let a paused worker hold back a request that, on a real
+        # network, would already have arrived, and land it past the 2 x lease after which reconcile
+        # has sent it again.
         outbound = dice(self.seed, key, 0)[0]
-        now = time.time()
         with self._unreachable(), store.write() as conn:
+            now = time.time()
             admission = self._admit(conn, key, now)
             jitter, err, amb, perm = dice(self.seed, key, admission.call_number)
             if admission.limited:
@@ -266,6 +268,7 @@ class SandboxConnector(Connector):
                     reply_to=request.reply_to_remote_id,
                     now=now,
                 )
+            check_send_deadline(self.label)  # past it, NotSent rolls the write back: nothing landed
         self._rate(admission)
         self._sleep(0.5, outbound)
         if outcome == "limited":

@@ -17,8 +17,9 @@ conversions, listening mentions and inbox conversations, and the daily rollups t
     progress), the whole dashboard for 30 days, 90 days, a custom range a year back and one channel,
     and the agency overview of the 50 workspaces; with the number of SQL queries of each;
 (b) the HTTP pages (the dashboard in its variants, the agency overview, the strategy page) served
-    by waitress with `--threads`, asked by `--clients` concurrent keep-alive clients for `--seconds`
-    (bench/httpload.py), logged in as an analyst of every workspace.
+    by waitress with `--threads` (or `--server granian|gunicorn` with `--workers` processes), asked
+    by `--clients` concurrent keep-alive clients for `--seconds` (bench/httpload.py), logged in as
+    an analyst of every workspace.
 
 Baselines named in the output: the target (p95 ≤ 200 ms); the same dashboard page on a workspace
 with no data at all (Django's own floor for that page: templates, middleware, the session).
@@ -163,7 +164,7 @@ def pages(args: argparse.Namespace) -> bool:
     connection.close()
     headers = {"Cookie": f"sessionid={cookie}", "Accept-Language": "en"}
     print(f"load average before the pages: {load_average()}")
-    with serve("waitress", threads=args.threads) as server:
+    with serve(args.server, threads=args.threads, workers=args.workers) as server:
         warm = run_load(
             server.port,
             cycle({k: v[0] for k, v in drawn.items()}),
@@ -213,12 +214,19 @@ def pages(args: argparse.Namespace) -> bool:
 
 
 def _server_cpu(pid: int) -> float:
-    """User + system CPU seconds of the server process (from /proc; 0 where there is none)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of the server process and its direct children (granian's and
+    gunicorn's workers), from /proc."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if entry == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def main() -> None:
@@ -232,6 +240,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40, help="service-call rounds (random workspaces)")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--server", choices=["waitress", "granian", "gunicorn"], default="waitress", help="for the HTTP pages"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="processes (granian, gunicorn)")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--keep", type=Path, help="SQLite file to keep; reused (not re-seeded) if it exists")
     parser.add_argument("--no-http", action="store_true")

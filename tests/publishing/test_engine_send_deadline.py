@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -14,6 +15,7 @@ from django.utils import timezone
 from tamtam.channels.models import Channel
 from tamtam.networks.base import ChannelContext, NotSent, PublishRequest, PublishResult, send_deadline
 from tamtam.networks.http import HttpConnector
+from tamtam.networks.sandbox import store
 from tamtam.networks.sandbox.connector import SandboxConnector
 from tamtam.networks.sandbox.store import SandboxNetwork
 from tamtam.publishing import engine
@@ -36,6 +38,31 @@ def test_the_sandbox_refuses_a_call_whose_deadline_has_passed_and_records_nothin
     with send_deadline(time.monotonic() + 60):
         connector.publish(PublishRequest(text="On time", idempotency_key="late-2"))
     assert SandboxNetwork().count_for("late-2") == 1
+
+
+def test_a_call_held_back_waiting_for_the_networks_write_turn_past_its_deadline_is_not_sent() -> None:
+    # The fault run's double first comments: a paused worker's threads queued for the sandbox store's
+    # lock, past a check made before it, landed after reconcile had sent the comment again.
+    connector = _sandbox()
+    connector.publish(PublishRequest(text="Warm-up", idempotency_key="turn-0"))  # the schema exists
+    outcome: list[BaseException | None] = []
+
+    def late_call() -> None:
+        try:
+            with send_deadline(time.monotonic() + 0.2):
+                _sandbox().publish(PublishRequest(text="Held back", idempotency_key="turn-1"))
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with store.write():  # another writer holds the network's turn past the call's deadline
+        caller = threading.Thread(target=late_call)
+        caller.start()
+        time.sleep(0.6)
+    caller.join(10)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], NotSent)
+    assert SandboxNetwork().count_for("turn-1") == 0
 
 
 class _Api(HttpConnector):

@@ -174,7 +174,8 @@ LISTENING_CHECK = """
 from django.db.models import Sum
 from tamtam.listening.models import Source
 qs = Source.objects.filter(pk__in=IDS)
-print(json.dumps({"items": qs.aggregate(items=Sum("items_seen"))["items"] or 0}))
+per_source = {s.pk: [s.items_seen, s.state, s.last_error[:120]] for s in qs}
+print(json.dumps({"items": qs.aggregate(items=Sum("items_seen"))["items"] or 0, "per_source": per_source}))
 """
 
 
@@ -196,7 +197,14 @@ def listening(mode: Mode, workers: int, sources: int, concurrency: int) -> dict[
     finally:
         mode.stop_all()
     seconds = finished - seeded["due"]
-    return {"items": state["items"], "seconds": seconds, "throughput": state["items"] / seconds}
+    short = {k: v for k, v in state["per_source"].items() if v[1] != "idle" or v[2]}
+    return {
+        "items": state["items"],
+        "seconds": seconds,
+        "throughput": state["items"] / seconds,
+        # Sources that did not end idle and clean, with what they say (none in a good run).
+        "sources_not_clean": short,
+    }
 
 
 # --- (c) web ----------------------------------------------------------------------------------------

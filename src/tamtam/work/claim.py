@@ -87,21 +87,31 @@ def claim(
             ids = list(locked.values_list("pk", flat=True)[:limit])
             if not ids:
                 return []
-            model._default_manager.filter(due, pk__in=ids).update(**changes)
-            return ids
+            if model._default_manager.filter(due, pk__in=ids).update(**changes) == len(ids):
+                return ids
+            # The UPDATE re-checks `due`; a row it did not take is not ours, whatever the SELECT saw
+            # (threads of one worker share an owner, so a wrong id here would be handled twice).
+            return _ours(model, ids, owner, lease_until, due_field)
         # SQLite: the transaction is IMMEDIATE (settings), so it already holds the write lock. Pick
-        # candidates, update only those still claimable and due, then read back which of them are
-        # ours now (restricted to the candidates: the same owner may hold other rows at this instant).
+        # candidates, update only those still claimable and due, then read back which are ours now.
         ids = list(candidates.values_list("pk", flat=True)[:limit])
         if not ids:
             return []
         if model._default_manager.filter(due, pk__in=ids).update(**changes) == len(ids):
             return ids  # under the write lock: every candidate became ours
-        return list(
-            model._default_manager.filter(pk__in=ids, lease_owner=owner, lease_until=lease_until)
-            .order_by(due_field, "pk")
-            .values_list("pk", flat=True)
-        )
+        return _ours(model, ids, owner, lease_until, due_field)
+
+
+def _ours(
+    model: type[models.Model], ids: list[int], owner: str, lease_until: datetime, due_field: str
+) -> list[int]:
+    """Which of the candidates this claim took (restricted to them: the same owner may hold other
+    rows at this instant)."""
+    return list(
+        model._default_manager.filter(pk__in=ids, lease_owner=owner, lease_until=lease_until)
+        .order_by(due_field, "pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def backoff(attempt: int, base: float = 2.0, cap: float = 600.0, rng: random.Random | None = None) -> float:

@@ -116,3 +116,28 @@ def test_a_post_whose_worker_was_paused_past_its_lease_is_retried_and_published_
     target.refresh_from_db()
     assert target.state == "published"
     assert SandboxNetwork().count_for(target.idempotency_key) == 1
+
+
+@pytest.mark.django_db
+def test_a_second_handler_of_the_same_worker_does_not_post_a_first_comment_being_posted(
+    make_channel: Callable[..., Channel],
+) -> None:
+    # Threads of one worker share its owner: a late batch and a second wake-up both hold "the" lease.
+    from tamtam.publishing.engine.first_comment import claim_first_comments, process_first_comment
+    from tamtam.publishing.engine.ledger import FIRST_COMMENT_STEP, start_attempt
+
+    channel = make_channel()
+    [pk] = drill.create_targets([channel], [timezone.now() - timedelta(seconds=1)], first_comment="#lyon")
+    [claimed] = engine.claim_due(timezone.now(), 1, "w1")
+    record([execute(job) for job in prepare_batch([claimed], "w1").jobs], "w1")
+    target = PostTarget.objects.get(pk=pk)
+    assert target.state == "published"
+    assert target.first_comment_remote_id == ""
+    PostTarget.objects.filter(pk=pk).update(due_at=timezone.now() - timedelta(seconds=1))
+    assert claim_first_comments(timezone.now(), 10, "w1") == [pk]
+    # The first handler has started its call (attempt row committed) and not finished it yet.
+    start_attempt(pk, FIRST_COMMENT_STEP, f"{target.idempotency_key}:first_comment", "w1", timezone.now())
+
+    assert process_first_comment(pk, "w1") == "busy"
+    assert SandboxNetwork().count_for(f"{target.idempotency_key}:first_comment") == 0
+    assert process_first_comment(pk, "another worker") == "skipped"  # not its lease

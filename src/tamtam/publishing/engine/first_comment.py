@@ -6,6 +6,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -82,6 +83,20 @@ def _end_first_comment(
     return move(target_id, [S.PUBLISHED], owner, **fields)
 
 
+def _in_flight(target_id: int, owner: str, now: datetime) -> bool:
+    """Another handler of this same worker is mid-call on this first comment. Threads of one worker
+    share its owner name, so the lease cannot tell them apart: a batch claimed earlier and reached
+    late, or a second wake-up for the row, would otherwise post the comment twice (seen in the
+    10,000-post fault run). A started attempt of a worker that died carries another owner."""
+    return PublishAttempt.objects.filter(
+        target_id=target_id,
+        step=FIRST_COMMENT_STEP,
+        outcome=Outcome.STARTED,
+        worker=owner[:64],
+        started_at__gt=now - timedelta(seconds=lease_seconds()),
+    ).exists()
+
+
 def process_first_comment(target_id: int, owner: str, *, now: datetime | None = None) -> str:
     """Post the first comment under a published target. Its failure never un-publishes the post."""
     from tamtam.publishing import reconcile  # reconcile imports this module
@@ -94,6 +109,8 @@ def process_first_comment(target_id: int, owner: str, *, now: datetime | None = 
         _end_first_comment(target.pk, owner)
         return "skipped"
     now = now or timezone.now()
+    if _in_flight(target.pk, owner, now):
+        return "busy"
     connector = connector_for(target.channel)
     if not connector.can(Capability.FIRST_COMMENT):
         message = _("%(network)s does not support first comments; post it by hand.")
@@ -139,6 +156,10 @@ def process_first_comment(target_id: int, owner: str, *, now: datetime | None = 
     sent_at = now if clock_given else timezone.now()
     send_by = time.monotonic() + lease_seconds()  # when the lease renewed below runs out
     with write_transaction():
+        if connection.vendor == "postgresql":  # SQLite's write transaction already serialises this
+            list(PostTarget.objects.select_for_update().filter(pk=target.pk).values_list("pk"))
+        if _in_flight(target.pk, owner, sent_at):
+            return "busy"
         renewed = sent_at + timedelta(seconds=lease_seconds())
         if not move(target.pk, [S.PUBLISHED], owner, lease_until=renewed):
             return "lost"

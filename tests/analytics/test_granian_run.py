@@ -40,25 +40,11 @@ def test_granian_serves_the_redirect_and_writes_pending_clicks_at_stop(tmp_path:
     with harness.live_database(tmp_path, os.environ.get("TAMTAM_DATABASE_URL", ""), extra_env=extra) as env:
         harness.python_json(env, SEED)
         output = tmp_path / "run.log"
-        with output.open("wb") as out:
-            run = subprocess.Popen(
-                [*RUN, "--port", str(port), "--workers", "0", "--server", "granian", "--threads", "2"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        run = _start(env, port, output)
         try:
-
-            def answers() -> bool:
-                try:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    conn.request("GET", "/healthz")
-                    return conn.getresponse().status == 200
-                except OSError:
-                    return False
-
-            assert harness.wait_until(answers, timeout=90, interval=0.3), output.read_text()[-2000:]
+            assert harness.wait_until(lambda: _status(port, "/healthz") == 200, timeout=90, interval=0.3), (
+                output.read_text()[-2000:]
+            )
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             for n in range(5):
                 conn.request(
@@ -94,14 +80,7 @@ def test_granian_worker_stops_when_run_is_killed(tmp_path: Path) -> None:
     port = free_port()
     with harness.live_database(tmp_path, os.environ.get("TAMTAM_DATABASE_URL", "")) as env:
         harness.python_json(env, SEED)
-        with (tmp_path / "run.log").open("wb") as out:
-            run = subprocess.Popen(
-                [*RUN, "--port", str(port), "--workers", "0", "--server", "granian", "--threads", "2"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        run = _start(env, port, tmp_path / "run.log")
         try:
             assert harness.wait_until(lambda: _status(port, "/healthz") == 200, timeout=90, interval=0.3)
             run.kill()  # no chance to stop its web worker
@@ -115,6 +94,18 @@ def test_granian_worker_stops_when_run_is_killed(tmp_path: Path) -> None:
             else:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(run.pid, signal.SIGKILL)  # anything left of the group
+
+
+def _start(env: dict[str, str], port: int, output: Path) -> subprocess.Popen[bytes]:
+    """`tamtam run` with granian and no publishing workers, in its own process group."""
+    with output.open("wb") as out:
+        return subprocess.Popen(
+            [*RUN, "--port", str(port), "--workers", "0", "--server", "granian", "--threads", "2"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _status(port: int, path: str) -> int | None:

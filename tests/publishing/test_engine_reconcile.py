@@ -131,6 +131,30 @@ def test_a_post_that_reached_the_network_before_the_crash_is_reconciled_not_rese
     assert AuditEvent.objects.filter(action="target.published", data__reconciled=True).exists()
 
 
+def test_an_unconfirmed_target_whose_calls_are_all_closed_waits_from_its_last_call_not_from_each_check(
+    make_target: Callable[..., PostTarget],
+) -> None:
+    # An older version closed the call ("retry", 503) but left the target unconfirmed: each check
+    # moved `updated_at`, and with it the window, so the post waited far past the fault run's end.
+    target = make_target()
+    die_while_sending(target, reached_network=False)
+    engine.sweep_expired(timezone.now())
+    PublishAttempt.objects.filter(target=target).update(outcome="retry", error="503 Service Unavailable")
+    started = PublishAttempt.objects.get(target=target).started_at
+    window = started + timedelta(seconds=2 * engine.lease_seconds())
+
+    early = window - timedelta(seconds=1)
+    [pk] = reconcile.claim_unconfirmed(early, 1, "reconciler")
+    assert reconcile.reconcile_target(pk, "reconciler", now=early) == "unconfirmed"
+    target.refresh_from_db()
+    assert target.due_at == window
+
+    [pk] = reconcile.claim_unconfirmed(window, 1, "reconciler")
+    assert reconcile.reconcile_target(pk, "reconciler", now=window) == "scheduled"
+    # The closed call keeps what the network said about it.
+    assert PublishAttempt.objects.get(target=target, step="post").error == "503 Service Unavailable"
+
+
 def test_a_post_that_never_left_is_rescheduled_after_the_window_and_sent_once(
     runner: Runner, make_target: Callable[..., PostTarget]
 ) -> None:

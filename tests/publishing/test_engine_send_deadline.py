@@ -141,3 +141,48 @@ def test_a_second_handler_of_the_same_worker_does_not_post_a_first_comment_being
     assert process_first_comment(pk, "w1") == "busy"
     assert SandboxNetwork().count_for(f"{target.idempotency_key}:first_comment") == 0
     assert process_first_comment(pk, "another worker") == "skipped"  # not its lease
+
+
+def _swept_mid_call(channel: Channel) -> tuple[PostTarget, list[engine.publish.Done]]:
+    """A call answered while the sweeper, seeing the lease run out, moved its target to unconfirmed."""
+    [pk] = drill.create_targets([channel], [timezone.now() - timedelta(seconds=1)])
+    [claimed] = engine.claim_due(timezone.now(), 1, "slow")
+    dones = [execute(job) for job in prepare_batch([claimed], "slow").jobs]
+    assert engine.sweep_expired(timezone.now() + timedelta(seconds=engine.lease_seconds() + 1)) == 1
+    return PostTarget.objects.get(pk=pk), dones
+
+
+@pytest.mark.django_db
+def test_a_refusal_answered_after_the_sweep_puts_the_target_back_in_retry_not_unconfirmed(
+    make_channel: Callable[..., Channel],
+) -> None:
+    # Seen under load in the fault run: a 503 recorded after the sweep left the target unconfirmed,
+    # waiting minutes for reconcile to find a post the network had said it never stored.
+    target, dones = _swept_mid_call(make_channel(options={"error_rate": 1.0}))
+    assert target.state == "unconfirmed"
+
+    labels = record(dones, "slow")
+
+    target.refresh_from_db()
+    assert labels[target.pk] == target.state == "retry_wait"
+    assert target.due_at is not None
+    assert target.attempts == 1
+    assert (target.lease_owner, target.last_error_kind) == ("", "retry")
+    assert PublishAttempt.objects.get(target=target).outcome == "retry"
+    assert SandboxNetwork().count_for(target.idempotency_key) == 0
+
+
+@pytest.mark.django_db
+def test_a_refusal_after_the_sweep_leaves_the_target_unconfirmed_while_another_call_is_unknown(
+    make_channel: Callable[..., Channel],
+) -> None:
+    target, dones = _swept_mid_call(make_channel(options={"error_rate": 1.0}))
+    # Another call of the same target whose outcome nobody knows: only reconcile may settle it.
+    other = engine.start_attempt(target.pk, "post", target.idempotency_key, "dead", timezone.now())
+    PublishAttempt.objects.filter(pk=other.pk).update(outcome="ambiguous")
+
+    labels = record(dones, "slow")
+
+    target.refresh_from_db()
+    assert labels[target.pk] == "lost"
+    assert target.state == "unconfirmed"

@@ -219,8 +219,17 @@ def reconcile_target(target_id: int, owner: str, *, now: datetime | None = None)
         )
     )
     if not open_attempts:
-        # Unconfirmed with no open call (set by hand or an older version): treat it as just sent.
-        open_attempts = [PublishAttempt(target=target, number=0, started_at=target.updated_at)]
+        # Unconfirmed with no open call (set by hand or an older version): treat its last call as the
+        # open one. Not `updated_at`: each check moves it on, so the window would never close.
+        last = PublishAttempt.objects.filter(target=target, step=engine.POST_STEP).order_by("-number").first()
+        # An unsaved stand-in, so that settling it leaves the real row's own outcome alone.
+        open_attempts = [
+            PublishAttempt(
+                target=target,
+                number=last.number if last else 0,
+                started_at=last.started_at if last else target.updated_at,
+            )
+        ]
     verdict = settle_open_step(
         target, connector, owner, key=key, text=text, link=link, open_attempts=open_attempts, now=now
     )

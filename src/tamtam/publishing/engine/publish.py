@@ -450,8 +450,12 @@ def record(dones: Sequence[Done], owner: str) -> dict[int, str]:
             if pk in still_ours:
                 target_rows.append(plan.target_row)
                 moved = True
-            elif plan.outcome == Outcome.SUCCESS:
-                # Swept to unconfirmed while we waited for the answer: we know better, it is published.
+            elif plan.outcome == Outcome.SUCCESS or (
+                plan.outcome != Outcome.AMBIGUOUS and not _other_open_call(plan.done)
+            ):
+                # Swept to unconfirmed while we waited for the answer: we know better. Published, or
+                # the network answered that nothing was posted (a 5xx, a refusal, never sent), so the
+                # target takes that answer's state instead of waiting for reconcile to find nothing.
                 moved = move(pk, [S.UNCONFIRMED], None, **plan.fields)
             else:
                 moved = False
@@ -463,6 +467,19 @@ def record(dones: Sequence[Done], owner: str) -> dict[int, str]:
         audits.execute(event_rows)
         _channels_after(dones)
     return labels
+
+
+def _other_open_call(done: Done) -> bool:
+    """Whether another post call of this target is of unknown outcome (only reconcile may settle it)."""
+    attempt = done.job.attempt
+    assert attempt is not None
+    return (
+        PublishAttempt.objects.filter(
+            target_id=attempt.target_id, step=POST_STEP, outcome__in=[Outcome.STARTED, Outcome.AMBIGUOUS]
+        )
+        .exclude(number=attempt.number)
+        .exists()
+    )
 
 
 def _attempt_update() -> RowUpdate:

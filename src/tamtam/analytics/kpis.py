@@ -46,18 +46,32 @@ def figures(
     channel_ids: list[int] | None = None,
 ) -> dict[int, dict[str, Pair]]:
     """Each workspace's KPI_METRICS over its period (inclusive local days) and the period before."""
+    workspaces = list(workspaces)
     groups: dict[tuple[date, date, str], list[Workspace]] = defaultdict(list)
     for ws in workspaces:
         start, end = periods[ws.pk]
         groups[(start, end, ws.time_zone)].append(ws)
+    # Clicks are "no data" until the scope has a short link made before the period's end: the first
+    # link of every workspace in one query for all the groups (an index search each, shortlink_ws_made).
+    link_q = Q(channel_id__in=channel_ids) if channel_ids is not None else Q()
+    first_link = dict(
+        ShortLink.objects.filter(link_q, workspace_id__in=[ws.pk for ws in workspaces])
+        .values("workspace_id")
+        .annotate(first=Min("created_at"))
+        .values_list("workspace_id", "first")
+    )
     out: dict[int, dict[str, Pair]] = {}
     for (start, end, _tz), members in groups.items():
-        out.update(_group(members, start, end, channel_ids))
+        out.update(_group(members, start, end, channel_ids, first_link))
     return out
 
 
 def _group(
-    members: list[Workspace], start: date, end: date, channel_ids: list[int] | None
+    members: list[Workspace],
+    start: date,
+    end: date,
+    channel_ids: list[int] | None,
+    first_link: dict[int, Any],
 ) -> dict[int, dict[str, Pair]]:
     tz = members[0].tz
     ids = [ws.pk for ws in members]
@@ -86,23 +100,20 @@ def _group(
     }
     start_at, end_at = day_bounds(start, tz)[0], day_bounds(end, tz)[1]
     p_start_at, p_end_at = day_bounds(p_start, tz)[0], start_at
-    # Clicks are "no data" until the scope has a short link made before the period's end.
-    link_q = Q(channel_id__in=channel_ids) if channel_ids is not None else Q()
-    first_link = dict(
-        ShortLink.objects.filter(link_q, workspace_id__in=ids)
-        .values("workspace_id")
-        .annotate(first=Min("created_at"))
-        .values_list("workspace_id", "first")
-    )
     click_q = Q(link__channel_id__in=channel_ids) if channel_ids is not None else Q()
-    clicks: dict[int, dict[str, Any]] = {
-        row["workspace_id"]: dict(row)
-        for row in Click.objects.filter(
-            click_q, COUNTED, workspace_id__in=ids, at__gte=p_start_at, at__lt=end_at
+
+    def click_counts(since: Any, until: Any) -> dict[int, int]:
+        # One plain count per period, not two FILTERed counts over both: SQLite then only counts the
+        # entries of the covering index click_counted (2x faster on 1 M clicks).
+        rows = (
+            Click.objects.filter(click_q, COUNTED, workspace_id__in=ids, at__gte=since, at__lt=until)
+            .values("workspace_id")
+            .annotate(n=Count("pk"))
+            .values_list("workspace_id", "n")
         )
-        .values("workspace_id")
-        .annotate(now=Count("pk", filter=Q(at__gte=start_at)), prev=Count("pk", filter=Q(at__lt=start_at)))
-    }
+        return dict(rows)
+
+    clicks_now, clicks_prev = click_counts(start_at, end_at), click_counts(p_start_at, start_at)
     conv_q = Q(channel_id__in=channel_ids) if channel_ids is not None else Q()
     sales: dict[int, dict[str, Any]] = {
         row["workspace_id"]: dict(row)
@@ -122,7 +133,6 @@ def _group(
     for ws_id in ids:
         p = posts.get(ws_id, {})
         made = first_link.get(ws_id)
-        c = clicks.get(ws_id, {})
         s = sales.get(ws_id, {})
         out[ws_id] = {
             "impressions": (_num(p, "n", "i"), _num(p, "pn", "pi")),
@@ -132,8 +142,8 @@ def _group(
                 engagement.rate(float(p.get("pe") or 0), float(p.get("pb") or 0)) if p.get("pn") else None,
             ),
             "clicks": (
-                float(c.get("now") or 0) if made is not None and made < end_at else None,
-                float(c.get("prev") or 0) if made is not None and made < p_end_at else None,
+                float(clicks_now.get(ws_id, 0)) if made is not None and made < end_at else None,
+                float(clicks_prev.get(ws_id, 0)) if made is not None and made < p_end_at else None,
             ),
             "follower_growth": (growth_now.get(ws_id), growth_prev.get(ws_id)),
             "conversions": (

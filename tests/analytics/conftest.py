@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from tamtam.analytics import links
 from tamtam.analytics.models import AccountSnapshot, PostSnapshot
@@ -14,6 +15,13 @@ from tamtam.publishing import services
 from tamtam.publishing.models import PostTarget
 from tamtam.publishing.services import PostInput
 from tamtam.publishing.states import TargetState
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_figures() -> None:
+    # The dashboards' figures kept in Django's cache (figurecache) from a previous test: its ids are
+    # reused once its transaction is rolled back.
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -270,6 +270,10 @@ def _failed(poll: MetricPoll, owner: str, now: datetime, message: str, *, retry_
             failing_since=poll.failing_since or now,
             updated_at=timezone.now(),
         )
+    if poll.failing_since is None:  # the dashboards now mark this channel stale
+        from tamtam.analytics import figurecache
+
+        figurecache.changed(poll.channel.workspace_id)
     return "dead" if dead else "failed"
 
 

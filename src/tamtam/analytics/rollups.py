@@ -134,6 +134,7 @@ def rebuild_posts(target_ids: Iterable[int]) -> set[tuple[int, date]]:
     with write_transaction():
         PostDaily.objects.filter(target_id__in=ids).delete()
         PostDaily.objects.bulk_create(new_rows, batch_size=500)
+    _figures_changed(*{t.workspace_id for t in targets})
     return touched | old
 
 
@@ -203,7 +204,16 @@ def rebuild_channel_days(channel: Channel, days: Iterable[date]) -> int:
     with write_transaction():
         ChannelDaily.objects.filter(channel=channel, day__in=wanted).delete()
         ChannelDaily.objects.bulk_create(rows)
+    _figures_changed(channel.workspace_id)
     return len(rows)
+
+
+def _figures_changed(*workspace_ids: int) -> None:
+    # The dashboards' kept figures of these workspaces are out of date (figurecache imports the
+    # dashboard, which imports this module: imported here).
+    from tamtam.analytics import figurecache
+
+    figurecache.changed(*workspace_ids)
 
 
 def rebuild_after_poll(target_ids: Iterable[int], channel: Channel, moment: datetime) -> None:

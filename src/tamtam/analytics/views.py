@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tamtam.accounts.models import Workspace
 from tamtam.accounts.permissions import Cap, can
 from tamtam.accounts.services import require, workspaces_for
-from tamtam.analytics import besttime, conversions, dashboard, links, roi
+from tamtam.analytics import besttime, conversions, dashboard, figurecache, links, roi
 from tamtam.analytics.models import Conversion, TrackingSettings, WebhookRejection
 from tamtam.analytics.rollups import day_bounds
 from tamtam.channels.models import Channel
@@ -78,9 +78,13 @@ def overview(request: AuthedRequest, ws: int) -> HttpResponse:
     context = _context(request, member, "dashboard")
     workspace, period = member.workspace, context["period"]
     channel_ids = _channel_ids(request, workspace)
-    board = dashboard.workspace_dashboard(workspace, period, channel_ids)
+    # The figures may come from figurecache (kept up to TTL_S seconds); the permission check above
+    # runs on every request.
+    board, computed_at = figurecache.dashboard(workspace, period, channel_ids)
     context.update(
         board=board,
+        computed_at=computed_at,
+        kept_s=figurecache.TTL_S,
         channels=Channel.objects.filter(workspace=workspace).order_by("name"),
         channel_id=channel_ids[0] if channel_ids else None,
         chart=(
@@ -242,11 +246,18 @@ def agency(request: AuthedRequest) -> HttpResponse:
     workspaces = list(
         workspaces_for(request.user, Cap.VIEW_ANALYTICS).select_related("agency").order_by("name")
     )
-    rows = dashboard.agency_overview(workspaces, days)
+    rows, computed_at = figurecache.agency(workspaces, days)
     return render(
         request,
         "analytics/agency.html",
-        {"rows": rows, "days": days, "periods": PERIODS, "since": timedelta(days=days)},
+        {
+            "rows": rows,
+            "days": days,
+            "periods": PERIODS,
+            "since": timedelta(days=days),
+            "computed_at": computed_at,
+            "kept_s": figurecache.TTL_S,
+        },
     )
 
 

@@ -7,6 +7,8 @@ from typing import Any
 from django import template
 from django.utils.dates import WEEKDAYS
 from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -51,6 +53,15 @@ def metric(value: float | None, name: str) -> str:
     if name == "follower_growth":
         return ("+" if value > 0 else "") + number_format(round(value), 0, force_grouping=True)
     return number_format(round(value), 0, force_grouping=True)
+
+
+@register.simple_tag
+def kpi_value(value: float | None, name: str) -> SafeString | str:
+    """A KPI cell's value, "no data" when nothing is known: what analytics/_kpi_value.html renders,
+    without an include per cell (a page has 30 of them; each include cost about 1 ms)."""
+    if value is None:
+        return format_html('<span class="muted">{}</span>', _("no data"))
+    return metric(value, name)
 
 
 @register.filter

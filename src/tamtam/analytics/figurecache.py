@@ -14,9 +14,11 @@ workspace's *generation*:
 rebuild (rollups.py: this also clears a channel's "stale" mark), a metric poll's first failure
 (polling.py: its poll row is written with update()), and through model signals (connected in
 apps.py) the ORM saves and deletes of conversions, objectives and their channels, channels, metric
-polls, post targets (published, edited) and workspaces. Clicks do not call it: a busy workspace's
-clicks are flushed every second or so, which would leave exactly the busy dashboards uncached;
-they show within `TTL_S`. So do the inbox's and listening's figures (written by their own apps).
+polls, post targets (saved through the ORM; the engine marks a publication with update(), in a
+worker: it counts once the poll's rollups are written) and workspaces. Clicks do not call it: a
+busy workspace's clicks are flushed every second or so, which would leave exactly the busy
+dashboards uncached; they show within `TTL_S`. So do the inbox's and listening's figures (written
+by their own apps).
 
 Freshness: a write made in this process (or in any process sharing the cache backend) shows at
 once. With Django's default per-process memory cache, a write made by another process (the metrics

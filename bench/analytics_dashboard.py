@@ -202,8 +202,15 @@ def pages(args: argparse.Namespace) -> bool:
         # The same paths again, in the same order, within the pages' 60 s of kept figures
         # (analytics/figurecache.py): what a person reloading or coming back to a page waits.
         cpu_before = _server_cpu(server.process.pid)
+        asked = min(counters.values(), default=0)  # each client asks the paths it asked, no more
         again = run_load(
-            server.port, pick, clients=args.clients, seconds=args.seconds, headers=headers, timeout=60
+            server.port,
+            pick,
+            clients=args.clients,
+            seconds=args.seconds,
+            max_requests=asked,
+            headers=headers,
+            timeout=60,
         )
         cpu_again = _server_cpu(server.process.pid) - cpu_before
         floor = run_load(
@@ -222,7 +229,7 @@ def pages(args: argparse.Namespace) -> bool:
     print(result.line("all pages"))
     print("the same paths again (figures kept up to TAMTAM_ANALYTICS_CACHE_TTL, default 60 s):")
     for kind in drawn:
-        print(again.line(kind, kind + ", again"))
+        print(again.line(kind + ", again", kind))
     print(again.line("all pages, again"))
     if again.count():
         print(f"server CPU per page, again: {1000 * cpu_again / again.count():.1f} ms")

@@ -1,4 +1,5 @@
-"""`tamtam run`: migrate, serve the UI with waitress on 127.0.0.1, keep N workers alive, stop cleanly."""
+"""`tamtam run`: migrate, serve the UI on 127.0.0.1, keep N workers alive, stop cleanly. waitress here, so
+that the run's only children are its publishing workers (granian's web processes: test_run_web_workers)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import urllib.request
 from pathlib import Path
 
 from tamtam.work import harness
+
+RUN_WAITRESS = [harness.PYTHON, "-m", "tamtam.cli", "run", "--server", "waitress"]
 
 
 def free_port() -> int:
@@ -59,7 +62,7 @@ def test_run_serves_the_ui_keeps_workers_alive_and_stops_everything(tmp_path: Pa
         with output.open("wb") as out:
             # Its own session, so that a failing test can stop the whole group (server and workers).
             run = subprocess.Popen(
-                [harness.PYTHON, "-m", "tamtam.cli", "run", "--port", str(port), "--workers", "2"],
+                [*RUN_WAITRESS, "--port", str(port), "--workers", "2"],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -109,7 +112,7 @@ def test_workers_of_a_killed_run_stop_on_their_own(tmp_path: Path) -> None:
         output = tmp_path / "run.log"
         with output.open("wb") as out:
             run = subprocess.Popen(
-                [harness.PYTHON, "-m", "tamtam.cli", "run", "--port", str(port), "--workers", "2"],
+                [*RUN_WAITRESS, "--port", str(port), "--workers", "2"],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -1,10 +1,12 @@
-"""`tamtam run`: the embedded mode in one process group — migrate, serve the UI with waitress (or
-granian, `--server granian`), and keep N worker subprocesses alive (DESIGN §2.6). Ctrl-C or SIGTERM
+"""`tamtam run`: the embedded mode in one process group — migrate, serve the UI with granian (or
+waitress, `--server waitress`), and keep N worker subprocesses alive (DESIGN §2.6). Ctrl-C or SIGTERM
 stops everything.
 
-granian (a Rust HTTP server, its Python threads calling the WSGI app) answers the short-link redirect
-for half the CPU waitress spends on it (docs/benchmarks.md, "Short-link redirect"); it serves the app
-from one worker process of its own, forked from this one."""
+granian (a Rust HTTP server, its Python threads calling the WSGI app) is the default: it serves the
+app from one web process per core (`--web-workers`), forked from this one, so that page rendering is
+not held to one core by the GIL (docs/benchmarks.md, "Community inbox"), and it answers the short-link
+redirect for half the CPU waitress spends on it ("Short-link redirect"). SQLite in WAL mode takes
+several processes (the publishing workers already are). waitress serves from this process alone."""
 
 from __future__ import annotations
 
@@ -104,16 +106,41 @@ class WorkerSupervisor:
                 proc.wait()
 
 
+def default_web_workers() -> int:
+    """One web process per core this process may run on (its CPU affinity, as a container sets it)."""
+    counter = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if counter is not None:
+        count = counter()
+    elif hasattr(os, "sched_getaffinity"):
+        count = len(os.sched_getaffinity(0))
+    else:
+        count = os.cpu_count()
+    return max(1, count or 1)
+
+
+def _env_web_workers() -> int:
+    raw = os.environ.get("TAMTAM_WEB_WORKERS", "").strip()
+    if not raw:
+        return default_web_workers()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise CommandError(f"TAMTAM_WEB_WORKERS must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise CommandError("TAMTAM_WEB_WORKERS must be at least 1")
+    return value
+
+
 def _raise_exit(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
 class _Granian:
     """granian behind the same run()/close() as waitress's server. Its main process is this one: it
-    forks the worker that serves tamtam.wsgi, and stops it on SIGINT/SIGTERM before run() returns
-    (the worker writes its pending clicks as it exits)."""
+    forks the `workers` processes that serve tamtam.wsgi, and stops them on SIGINT/SIGTERM before
+    run() returns (each writes its pending clicks as it exits)."""
 
-    def __init__(self, host: str, port: int, threads: int) -> None:
+    def __init__(self, host: str, port: int, threads: int, workers: int) -> None:
         from granian.constants import Interfaces
         from granian.log import LogLevels
         from granian.server import Server
@@ -124,8 +151,15 @@ class _Granian:
             address=host,
             port=port,
             interface=Interfaces.WSGI,
-            workers=1,
+            workers=workers,
             blocking_threads=threads,
+            # A web process that dies (a crash, the OOM killer) is forked again, as the supervisor
+            # does for the publishing workers; without it granian would stop serving altogether.
+            respawn_failed_workers=True,
+            # A web process still starting when the stop comes may miss its SIGTERM (its handlers are
+            # not set yet): after this long granian kills it instead of waiting for ever. One that
+            # was serving stops well within it, writing its pending clicks.
+            workers_kill_timeout=int(STOP_GRACE),
             websockets=False,
             log_level=LogLevels.warning,
         )
@@ -168,7 +202,7 @@ def _web_server(options: dict[str, Any]) -> Any:
                 probe.bind((host, port))
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-        return _Granian(host, port, threads)
+        return _Granian(host, port, threads, options["web_workers"])
     from waitress.server import create_server
 
     from tamtam.analytics.fastpath import ShortLinkFastPath  # short links before the middleware
@@ -188,17 +222,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=None, help="worker processes (default: TAMTAM_EMBEDDED_WORKERS)"
         )
-        parser.add_argument("--threads", type=int, default=8, help="web server threads")
+        parser.add_argument("--threads", type=int, default=8, help="web server threads (per web process)")
         parser.add_argument(
             "--server",
-            choices=["waitress", "granian"],
-            default=os.environ.get("TAMTAM_WEB_SERVER", "waitress"),
-            help="web server (default: TAMTAM_WEB_SERVER, else waitress)",
+            choices=["granian", "waitress"],
+            default=os.environ.get("TAMTAM_WEB_SERVER") or "granian",
+            help="web server (default: TAMTAM_WEB_SERVER, else granian); waitress serves from one process",
+        )
+        parser.add_argument(
+            "--web-workers",
+            type=int,
+            default=None,
+            help="granian web processes (default: TAMTAM_WEB_WORKERS, else one per CPU core)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from django.conf import settings
 
+        if options["web_workers"] is None:
+            options["web_workers"] = _env_web_workers()
+        elif options["web_workers"] < 1:
+            raise CommandError("--web-workers must be at least 1")
         call_command("migrate", interactive=False, verbosity=0)
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from finders
         if "seed_demo" in get_commands() and not Workspace.objects.exists():
@@ -215,8 +259,13 @@ class Command(BaseCommand):
             beat = subprocess.Popen([sys.executable, "-m", "tamtam.cli", "beat"], env=os.environ.copy())
         host = options["host"]
         shown = f"[{host}]" if ":" in host else host
+        web = (
+            f"{options['web_workers']} granian web process(es)"
+            if options["server"] == "granian"
+            else "waitress (one web process)"
+        )
         self.stdout.write(
-            f"tamtam is running at http://{shown}:{options['port']}/ with {count} worker(s). "
+            f"tamtam is running at http://{shown}:{options['port']}/ with {web} and {count} worker(s). "
             "Press Ctrl-C to stop."
         )
         self.stdout.flush()

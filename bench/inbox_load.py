@@ -12,7 +12,9 @@ What runs:
     priority) and folded into conversations by ingestion's `_absorb`; then the team's work (statuses,
     assignees, first responses, closings). Rows are written with raw executemany in large
     transactions; the search index follows through its triggers (SQLite) or GIN index (PostgreSQL).
-(b) the app served by waitress on 127.0.0.1 (bench/httpload.py: a separate process, 8 threads) and
+(b) the app served on 127.0.0.1 by what `tamtam run` serves with, granian with one process per core
+    (`--server`, `--workers`; waitress or gunicorn gthread selectable; bench/httpload.py, 8 threads
+    per process) and
     `--clients` concurrent clients (threads, one keep-alive connection each, logged in as a community
     manager: session cookie for the pages, bearer token for the API) each asking in turn, for
     `--seconds`: the default view (`/w/<ws>/inbox/`), a filtered view (unassigned, high priority, one
@@ -433,13 +435,23 @@ def main() -> None:
     parser.add_argument("--skip-load", action="store_true", help="seed, baselines and ingestion only")
     parser.add_argument(
         "--server",
-        choices=["waitress", "gunicorn"],
-        default="waitress",
-        help="waitress (what `tamtam run` serves with) or gunicorn gthread (the scale-out unit)",
+        choices=["granian", "waitress", "gunicorn"],
+        default="granian",
+        help="granian (what `tamtam run` serves with), waitress (one process), gunicorn gthread (scale-out)",
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="granian or gunicorn processes (default: one per CPU core, as `tamtam run --web-workers`)",
+    )
     parser.add_argument("--threads", type=int, default=8, help="threads per server process")
     args = parser.parse_args()
+    if args.workers is None:
+        # As `tamtam run`'s default_web_workers (not imported: that module needs Django set up).
+        args.workers = max(
+            1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        )
     with tempfile.TemporaryDirectory(prefix="tamtam-inbox-bench-") as tmpdir:
         tmp = Path(tmpdir)
         os.environ["TAMTAM_SANDBOX_DB"] = str(tmp / "sandbox.sqlite3")
@@ -471,7 +483,7 @@ def main() -> None:
             }
             headers = {"Cookie": f"sessionid={cookie}", "Authorization": f"Bearer {raw}"}
             with serve(args.server, threads=args.threads, workers=args.workers) as server:
-                workers = f", {args.workers} workers" if args.server == "gunicorn" else ""
+                workers = f", {args.workers} workers" if args.server != "waitress" else ""
                 print(f"server: {args.server}, {args.threads} threads{workers}")
                 run_load(server.port, cycle(paths), clients=1, seconds=3, headers=headers)  # warm-up
                 print(

@@ -252,6 +252,21 @@ USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
 
+# --- Caches -------------------------------------------------------------------------------------
+# "default": per process (computed figures, kept a few seconds). "shared": the few small values every
+# process of this installation must agree on at once — the dashboards' per-workspace generations, so
+# that a change made through one web process or worker is not hidden by another process's kept
+# figures. Files under the data directory: no server to run, and the same directory everywhere in
+# the scale-out layout (docs/scaling.md).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache" / "shared"),
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+}
+
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

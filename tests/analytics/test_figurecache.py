@@ -141,3 +141,27 @@ def test_ttl_zero_turns_the_cache_off(workspace, members, client, measured, monk
     assert "Figures as of" not in body
     ChannelDaily.objects.filter(channel=channel, post_rows__gt=0).update(impressions=777_777)
     assert _has(_page(client, workspace), 777_777)
+
+
+def test_a_write_made_in_another_process_shows_at_once(workspace, members, client, measured):
+    # With several web processes (tamtam run's default) and the metrics poll in a worker, the
+    # figures are kept per process but their generation is shared: another process's change makes
+    # this one compute again instead of serving what it kept.
+    import subprocess
+    import sys
+
+    channel, _ = measured
+    client.force_login(members["analyst"])
+    assert _has(_page(client, workspace), 2000)
+    ChannelDaily.objects.filter(channel=channel, post_rows__gt=0).update(impressions=777_777)
+    assert not _has(_page(client, workspace), 777_777)  # kept
+    before = figurecache.generation(workspace.pk)
+
+    code = (
+        "import django; django.setup(); from tamtam.analytics import figurecache; "
+        f"figurecache.changed({workspace.pk})"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+    assert figurecache.generation(workspace.pk) != before
+    assert _has(_page(client, workspace), 777_777)

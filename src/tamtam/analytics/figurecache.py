@@ -20,9 +20,10 @@ busy workspace's clicks are flushed every second or so, which would leave exactl
 dashboards uncached; they show within `TTL_S`. So do the inbox's and listening's figures (written
 by their own apps).
 
-Freshness: a write made in this process (or in any process sharing the cache backend) shows at
-once. With Django's default per-process memory cache, a write made by another process (the metrics
-poll runs in a worker) shows within `TTL_S` seconds; the page says when its figures were computed.
+Freshness: the figures are kept per process (the "default" cache), the generations in the "shared"
+one (settings.CACHES: files every process of the installation reads), so a write made in any
+process — another web process, the metrics poll in a worker — shows at once everywhere; the page
+says when its figures were computed.
 The view checks the person's permission on every request and asks only for the workspaces they may
 analyse: a key names one workspace, so nothing of another workspace can be read through it.
 
@@ -37,7 +38,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import timezone
 
 from tamtam.accounts.models import Workspace
@@ -60,13 +61,20 @@ def _new_generation() -> str:
     return f"{time.time_ns()}.{os.getpid()}.{next(_seq)}"
 
 
+def _generations() -> Any:
+    # Shared by every process (settings.CACHES): a write in a worker or another web process makes
+    # this process's kept figures unreachable at once; the figures themselves stay per process.
+    return caches["shared"]
+
+
 def generation(workspace_id: int) -> str:
     key = _generation_key(workspace_id)
-    found = cache.get(key)
+    shared = _generations()
+    found = shared.get(key)
     if found is None:
         fresh = _new_generation()
-        cache.add(key, fresh, None)
-        found = cache.get(key) or fresh
+        shared.add(key, fresh, None)
+        found = shared.get(key) or fresh
     return str(found)
 
 
@@ -74,7 +82,7 @@ def changed(*workspace_ids: int) -> None:
     """The data of these workspaces' figures changed: drop what is kept (by leaving it unreachable)."""
     if not workspace_ids:
         return
-    cache.set_many({_generation_key(pk): _new_generation() for pk in set(workspace_ids)}, None)
+    _generations().set_many({_generation_key(pk): _new_generation() for pk in set(workspace_ids)}, None)
 
 
 def _period_key(period: boards.Period) -> str:
@@ -108,7 +116,7 @@ def agency(workspaces: list[Workspace], days: int) -> tuple[list[boards.Workspac
     now = timezone.now()
     if TTL_S <= 0 or not workspaces:
         return boards.agency_overview(workspaces, days), now
-    gens = cache.get_many([_generation_key(ws.pk) for ws in workspaces])
+    gens = _generations().get_many([_generation_key(ws.pk) for ws in workspaces])
     keys = {
         ws.pk: (
             f"{_PREFIX}:agency:{ws.pk}:"

@@ -38,6 +38,7 @@ from tamtam.publishing import services
 from tamtam.publishing.models import PostTarget
 from tamtam.publishing.services import PostInput
 from tamtam.publishing.states import TargetState as S
+from tamtam.reports.render import chromium_path
 
 SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
@@ -215,6 +216,8 @@ def send(client: Client, case: Any, token: str) -> Response:
 @pytest.mark.parametrize("mode", list(EXAMPLES), ids=str)
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: f"{op.method.upper()} {op.path}")
 def test_every_answer_matches_the_spec(operation, mode, seeded, client):
+    if operation.path.endswith("/pdf") and not chromium_path().exists():
+        pytest.skip("Chromium is not installed (CI installs it): the PDF is rendered by it, else 503")
     ids = path_ids(operation.path, seeded["ids"])
     examples = SLOW.get(operation.path, EXAMPLES[mode])
 

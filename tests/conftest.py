@@ -43,11 +43,17 @@ def _isolated_sandbox(tmp_path: Path, settings) -> None:  # type: ignore[no-unty
 def _empty_process_caches() -> None:
     # The per-process memos (channel lists, SLA targets, API tokens) start empty in every test: ids
     # are reused once a test's transaction is rolled back, and a rollback sends no signal.
+    from django.core.cache import cache
+
     from tamtam.accounts import tokens
+    from tamtam.analytics import clicks, links
     from tamtam.lib import memo
 
     memo.forget_all()
     tokens.forget()
+    cache.clear()  # the per-process figures and page caches
+    links._cache.clear()
+    clicks.gate.clear()  # the flood allowance is per (link id, address): a reused id inherits it
 
 
 @pytest.fixture

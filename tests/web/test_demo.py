@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -328,3 +330,18 @@ def test_the_demo_agency_shows_a_filled_strategy_page_dashboards_and_a_pdf_repor
     assert reader.pages
     assert maison.name in text
     assert not any(s.empty for s in built.sections if s.key in ("kpis", "engagement"))
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # Friday 08:00 in Paris: today's 09:00 is still ahead (the demo once skipped a week then, and
+        # the second occurrence fell beyond the planning horizon: no recurring post in the calendar).
+        (datetime(2026, 12, 4, 7, 0, tzinfo=UTC), datetime(2026, 12, 4, 8, 0, tzinfo=UTC)),
+        (datetime(2026, 12, 4, 8, 0, tzinfo=UTC), datetime(2026, 12, 11, 8, 0, tzinfo=UTC)),
+        (datetime(2026, 12, 5, 12, 0, tzinfo=UTC), datetime(2026, 12, 11, 8, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_first_weekly_occurrence_is_the_next_one_after_now(now, expected):
+    tz = ZoneInfo("Europe/Paris")
+    assert demo.first_weekly_occurrence("FREQ=WEEKLY;BYDAY=FR;BYHOUR=9;BYMINUTE=0", now, tz) == expected

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -113,8 +114,19 @@ def seed(*, password: str | None = None, now: datetime | None = None) -> SeedRes
         # Yesterday's bad buzz through the live evaluator, once every brand's rules exist.
         demo_crisis.after_brands(timezone.now(), result.workspaces)
         # The periodic job's work, done now so the recurring posts show in the calendar at once.
-        planning.expand_recurrences()
+        planning.expand_recurrences(now)
     return result
+
+
+def first_weekly_occurrence(rule: str, now: datetime, tz: ZoneInfo) -> datetime:
+    """The first instant of a weekly BYDAY/BYHOUR rule strictly after `now`: today's when its hour is
+    still ahead, so the next occurrence (a week later) always falls within the planning horizon."""
+    weekday = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}[rule.split("BYDAY=")[1][:2]]
+    hour = int(rule.split("BYHOUR=")[1].split(";", maxsplit=1)[0])
+    today = timeutil.to_local(now, tz).date()
+    day = today + timedelta(days=(weekday - today.weekday()) % 7)
+    first = timeutil.local_to_utc(day, time(hour, 0), tz)
+    return first if first > now else timeutil.local_to_utc(day + timedelta(days=7), time(hour, 0), tz)
 
 
 def _engine() -> Any:
@@ -357,11 +369,7 @@ class _Brand:
     def _recurring(self) -> None:
         text, keys, rule = self.spec.recurring
         template = self._create(PostSpec("scheduled", keys, text, pillar=1))
-        weekday = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}[rule.split("BYDAY=")[1][:2]]
-        hour = int(rule.split("BYHOUR=")[1].split(";")[0])
-        day = self.today + timedelta(days=(weekday - self.today.weekday()) % 7 or 7)
-        first = timeutil.local_to_utc(day, time(hour, 0), self.tz)
-        services.schedule(template, self.user("community"), first)
+        services.schedule(template, self.user("community"), first_weekly_occurrence(rule, self.now, self.tz))
         self._approve_all(template)
         planning.make_recurring(template, rule)
 

@@ -165,3 +165,36 @@ def test_a_write_made_in_another_process_shows_at_once(workspace, members, clien
 
     assert figurecache.generation(workspace.pk) != before
     assert _has(_page(client, workspace), 777_777)
+
+
+def test_the_strategy_page_and_the_dashboards_share_one_kept_progress(
+    workspace, members, client, measured, monkeypatch
+):
+    objective = Objective.objects.create(
+        workspace=workspace,
+        name="Reach people",
+        kind="awareness",
+        metric="impressions",
+        target=Decimal("5000"),
+        starts_on=timezone.localdate() - timedelta(days=10),
+        ends_on=timezone.localdate() + timedelta(days=10),
+    )
+    computed = []
+    real = figurecache.boards.objectives_progress
+    monkeypatch.setattr(
+        figurecache.boards, "objectives_progress", lambda ws: computed.append(ws.pk) or real(ws)
+    )
+    client.force_login(members["manager"])
+    strategy = client.get(f"/w/{workspace.id}/strategy/").content.decode()
+    assert "Reach people" in strategy
+    assert 'data-testid="computed-at"' in strategy
+    _page(client, workspace, "?days=7")
+    _page(client, workspace, "?days=30")
+    assert computed == [workspace.pk]  # one computation for the page and both dashboard variants
+    # An edited objective shows at once on the strategy page.
+    Objective.objects.filter(pk=objective.pk).update(name="Renamed without a signal")
+    assert "Renamed without a signal" not in client.get(f"/w/{workspace.id}/strategy/").content.decode()
+    objective.name = "Reach more people"
+    objective.save()
+    assert "Reach more people" in client.get(f"/w/{workspace.id}/strategy/").content.decode()
+    assert computed == [workspace.pk, workspace.pk]

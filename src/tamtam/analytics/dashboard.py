@@ -405,8 +405,12 @@ class Dashboard:
 
 
 def workspace_dashboard(
-    workspace: Workspace, period: Period, channel_ids: list[int] | None = None
+    workspace: Workspace,
+    period: Period,
+    channel_ids: list[int] | None = None,
+    objectives: list[Any] | None = None,
 ) -> Dashboard:
+    """`objectives`: their progress when already known (figurecache keeps it for the strategy page)."""
     figures = kpis(workspace, period, channel_ids)
     return Dashboard(
         period=period,
@@ -418,7 +422,7 @@ def workspace_dashboard(
         sentiment=listening_sentiment(workspace, period),
         response_times=inbox_response_times(workspace, period),
         empty=not services.has_data(workspace, period.start, period.end, channel_ids),
-        objectives=objectives_progress(workspace),
+        objectives=objectives_progress(workspace) if objectives is None else objectives,
     )
 
 

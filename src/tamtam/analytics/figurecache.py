@@ -7,13 +7,15 @@ seconds under a key naming one workspace, its time zone, the period, the channel
 workspace's *generation*:
 
     dashboard(workspace, period, channel_ids)  (Dashboard, when it was computed)
+    objectives(workspace)                      (the objectives' progress, when): the strategy page's,
+                                               and every dashboard variant's
     agency(workspaces, days)                   (rows, when the oldest of them was computed)
     changed(workspace_id)                      a new generation: the kept figures are not read again
 
 `changed` is called where the figures' data is written: the rollups after a metrics poll or a
 rebuild (rollups.py: this also clears a channel's "stale" mark), a metric poll's first failure
 (polling.py: its poll row is written with update()), and through model signals (connected in
-apps.py) the ORM saves and deletes of conversions, objectives and their channels, channels, metric
+apps.py) the ORM saves and deletes of conversions, objectives and their channels, campaigns, channels, metric
 polls, post targets (saved through the ORM; the engine marks a publication with update(), in a
 worker: it counts once the poll's rollups are written) and workspaces. Clicks do not call it: a
 busy workspace's clicks are flushed every second or so, which would leave exactly the busy
@@ -104,7 +106,24 @@ def dashboard(
     found = cache.get(key)
     if found is not None:
         return found  # type: ignore[no-any-return]
-    value = (boards.workspace_dashboard(workspace, period, channel_ids), timezone.now())
+    progress, _at = objectives(workspace)
+    value = (boards.workspace_dashboard(workspace, period, channel_ids, progress), timezone.now())
+    cache.set(key, value, TTL_S)
+    return value
+
+
+def objectives(workspace: Workspace) -> tuple[list[Any], datetime]:
+    """The workspace's objectives with their live progress (strategy.services.Progress), kept like
+    the dashboards' figures: the strategy page and every dashboard variant share one computation.
+    Progress follows each objective's own period up to today, so the key names the local day."""
+    if TTL_S <= 0:
+        return boards.objectives_progress(workspace), timezone.now()
+    today = timezone.localdate(timezone=workspace.tz)
+    key = f"{_PREFIX}:objectives:{workspace.pk}:{generation(workspace.pk)}:{workspace.time_zone}:{today}"
+    found = cache.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    value = (boards.objectives_progress(workspace), timezone.now())
     cache.set(key, value, TTL_S)
     return value
 
@@ -163,9 +182,9 @@ def connect() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from tamtam.publishing.models import PostTarget
-    from tamtam.strategy.models import Objective
+    from tamtam.strategy.models import Campaign, Objective
 
-    for model in (Conversion, MetricPoll, Channel, PostTarget, Objective):
+    for model in (Conversion, MetricPoll, Channel, PostTarget, Objective, Campaign):
         uid = f"tamtam.analytics.figurecache.{model.__name__}"
         post_save.connect(_saved, sender=model, dispatch_uid=uid + ".saved")
         post_delete.connect(_saved, sender=model, dispatch_uid=uid + ".deleted")

@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import ModuleType
 from typing import Any
@@ -350,6 +350,17 @@ def _status(current: float, target: float, forecast: Forecast | None, level: boo
 def objectives_progress(workspace: Workspace, on: date | None = None, provider: Any = None) -> list[Progress]:
     qs = Objective.objects.filter(workspace=workspace).select_related("owner", "campaign", "workspace")
     return [objective_progress(o, on, provider) for o in qs.prefetch_related("channels")]
+
+
+def kept_objectives_progress(workspace: Workspace) -> tuple[list[Progress], datetime | None, int]:
+    """Today's progress as the dashboards keep it (analytics' figure cache), when it was computed and
+    for how many seconds it is kept; computed now (None, 0) when analytics is not installed."""
+    try:
+        from tamtam.analytics import figurecache
+    except ImportError:
+        return objectives_progress(workspace), None, 0
+    progress, computed_at = figurecache.objectives(workspace)
+    return progress, computed_at, figurecache.TTL_S
 
 
 # --- pillar mix --------------------------------------------------------------------------------------

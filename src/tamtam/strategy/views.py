@@ -57,6 +57,7 @@ def strategy(request: AuthedRequest, ws: int) -> HttpResponse:
     member = require(request.user, ws, Cap.VIEW_STRATEGY)
     workspace = member.workspace
     period_form, start, end = _period(request, workspace)
+    progress, computed_at, kept_s = services.kept_objectives_progress(workspace)
     return render(
         request,
         "strategy/strategy.html",
@@ -64,7 +65,9 @@ def strategy(request: AuthedRequest, ws: int) -> HttpResponse:
             "workspace": workspace,
             "can_manage": can(member.role, Cap.MANAGE_STRATEGY),
             "analytics_ready": services.analytics() is not None,
-            "progress": services.objectives_progress(workspace),
+            "progress": progress,
+            "computed_at": computed_at,
+            "kept_s": kept_s,
             "personas": Persona.objects.filter(workspace=workspace).prefetch_related("channels"),
             "campaigns": Campaign.objects.filter(workspace=workspace).prefetch_related("pillars", "personas"),
             "mix": services.pillar_mix(workspace, start, end),

@@ -34,6 +34,19 @@ def _page(client, workspace, query: str = "?days=7") -> str:
     return response.content.decode()
 
 
+def _objective(workspace, name: str, kind: str) -> Objective:
+    today = timezone.localdate()
+    return Objective.objects.create(
+        workspace=workspace,
+        name=name,
+        kind=kind,
+        metric="impressions",
+        target=Decimal("5000"),
+        starts_on=today - timedelta(days=10),
+        ends_on=today + timedelta(days=10),
+    )
+
+
 def _has(body: str, number: int) -> bool:
     text = f"{number:,}"
     return any(v in body for v in (text, text.replace(",", " "), text.replace(",", "\u202f"), str(number)))
@@ -61,15 +74,7 @@ def test_a_recorded_conversion_and_an_edited_objective_show_at_once(workspace, m
     Conversion.objects.create(
         workspace=workspace, occurred_at=timezone.now() - timedelta(hours=2), value=Decimal("10")
     )
-    Objective.objects.create(
-        workspace=workspace,
-        name="Sell more bikes",
-        kind="engagement",
-        metric="impressions",
-        target=Decimal("5000"),
-        starts_on=timezone.localdate() - timedelta(days=10),
-        ends_on=timezone.localdate() + timedelta(days=10),
-    )
+    _objective(workspace, "Sell more bikes", "engagement")
     body = _page(client, workspace)
     assert "Sell more bikes" in body
     board, _at = figurecache.dashboard(workspace, figurecache.boards.Period.last_days(workspace, 7))
@@ -170,15 +175,7 @@ def test_a_write_made_in_another_process_shows_at_once(workspace, members, clien
 def test_the_strategy_page_and_the_dashboards_share_one_kept_progress(
     workspace, members, client, measured, monkeypatch
 ):
-    objective = Objective.objects.create(
-        workspace=workspace,
-        name="Reach people",
-        kind="awareness",
-        metric="impressions",
-        target=Decimal("5000"),
-        starts_on=timezone.localdate() - timedelta(days=10),
-        ends_on=timezone.localdate() + timedelta(days=10),
-    )
+    objective = _objective(workspace, "Reach people", "awareness")
     computed = []
     real = figurecache.boards.objectives_progress
     monkeypatch.setattr(

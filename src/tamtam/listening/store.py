@@ -9,6 +9,11 @@ way the ORM would (aware datetimes to UTC text on SQLite, as they are on Postgre
   earlier is never counted twice (SQLite ≥ 3.35 and PostgreSQL both have RETURNING);
 - query links, source links, authors: one prepared statement each, run for every row (executemany);
 - per-minute counters: multi-row upserts that add to the row of the minute.
+
+Every table's rows are written in the order of their unique key (mentions by content hash, authors
+by (network, remote id) when inserted and by id when updated, links by mention, counters by query
+and minute): on PostgreSQL, two workers whose batches share keys then wait for each other instead
+of each holding a row the other needs (a deadlock, which fails both batches).
 """
 
 from __future__ import annotations
@@ -93,6 +98,7 @@ def insert_mentions(rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
         return inserted
     columns = ", ".join(_q(c) for c in MENTION_COLUMNS)
     one = "(" + ", ".join(["%s"] * len(MENTION_COLUMNS)) + ")"
+    rows = sorted(rows, key=lambda row: row[1])  # content_hash: see the module's note on key order
     with connection.cursor() as cursor:
         for start in range(0, len(rows), MENTION_ROWS_PER_STATEMENT):
             chunk = rows[start : start + MENTION_ROWS_PER_STATEMENT]
@@ -106,8 +112,9 @@ def insert_mentions(rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
 
 
 def insert_links(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """INSERT … ON CONFLICT DO NOTHING of plain rows as one prepared statement run per row."""
-    rows = list(rows)
+    """INSERT … ON CONFLICT DO NOTHING of plain rows as one prepared statement run per row, ordered by
+    their first two columns (the unique key's leading columns for every caller here)."""
+    rows = sorted(rows, key=lambda row: tuple((value is None, value) for value in row[:2]))
     if not rows:
         return 0
     sql = (
@@ -185,9 +192,7 @@ def insert_authors(rows: Sequence[Sequence[Any]]) -> None:
     """(network, remote_id, handle, name, url, followers, first_seen_at, last_seen_at) rows."""
     columns = ("network", "remote_id", "handle", "name", "url", "followers", "first_seen_at", "last_seen_at")
     # The other columns have database-side meaning only through Django defaults: give them here.
-    # In key order: two workers storing batches that share authors (scale-out, PostgreSQL) then wait
-    # for each other on the unique index instead of deadlocking.
-    full = [(*row, 0, 0.0, 0.0) for row in sorted(rows, key=lambda r: (r[0], r[1]))]
+    full = [(*row, 0, 0.0, 0.0) for row in rows]
     insert_links(ListeningAuthor, (*columns, "mentions_seen", "avg_engagement", "influence"), full)
 
 
@@ -201,4 +206,4 @@ def update_authors(rows: Sequence[Sequence[Any]]) -> None:
         f"WHERE id = %s"
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(sql, sorted(rows, key=lambda row: row[-1]))  # by id: key order

@@ -7,10 +7,17 @@ best practices" / "Upload media" (4 photos or 1 GIF or 1 video; 5 MB images, 15 
 
 from __future__ import annotations
 
-from twitter_text import parse_tweet
+import warnings
 
 from tamtam.networks.base import Limits, MediaRules
 from tamtam.networks.limits import MIB, ExtraRules
+
+with warnings.catch_warnings():
+    # twitter-text-parser reads its emoji table through pkg_resources, which warns on import that it
+    # is deprecated: a line in every process's log that nobody can act on (the dependency is pinned
+    # to a setuptools that still has it, pyproject.toml).
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    from twitter_text import parse_tweet
 
 
 def count(text: str) -> int:

@@ -205,5 +205,6 @@ def update_authors(rows: Sequence[Sequence[Any]]) -> None:
         f"UPDATE {_table(ListeningAuthor)} SET {', '.join(f'{_q(f)} = %s' for f in fields)} "  # noqa: S608
         f"WHERE id = %s"
     )
+    ordered: list[Sequence[Any]] = sorted(rows, key=lambda row: int(row[-1]))  # by id: key order
     with connection.cursor() as cursor:
-        cursor.executemany(sql, sorted(rows, key=lambda row: row[-1]))  # by id: key order
+        cursor.executemany(sql, ordered)

@@ -7,9 +7,10 @@ clients queued behind each other's bookkeeping. Now:
 - a token found is kept for `TTL_S` seconds in this process (by the hash of the raw token, never the
   token itself); its revocation, expiry and its user's `is_active` are checked on every call against
   the kept row. A token revoked through tamtam (the profile page), a token or user saved or deleted
-  (deactivation, the admin) empties this process's cache at once (signals, and `forget()`); another
-  server process sees such a change within `TTL_S` seconds at most — the bound on how long a revoked
-  token can still be used there.
+  (deactivation, the admin, `tamtam createuser`) empties this process's cache at once (signals, and
+  `forget()`) and, once the write is committed, every other process's: a shared epoch (Django's
+  "shared" cache, settings.CACHES) that each call reads. A change made outside tamtam's code (SQL by
+  hand) is seen within `TTL_S` seconds at most.
 - `last_used_at` is written at most once every `LAST_USED_EVERY_S` per token (it says "last used
   around", for the profile page; a write per call bought nothing).
 - each request gets its own copies of the token and user rows: a request may set attributes on
@@ -19,12 +20,15 @@ clients queued behind each other's bookkeeping. Now:
 from __future__ import annotations
 
 import copy
+import os
 import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import caches
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -45,12 +49,29 @@ class _Entry:
 
 _entries: dict[str, _Entry] = {}
 _lock = threading.Lock()
+_EPOCH_KEY = "accounts:tokens:epoch"
+_epoch: Any = None  # the shared epoch this process's entries were read under
 
 
 def forget() -> None:
     """Empty this process's cache (a token revoked, a user deactivated: rare, so all of it)."""
     with _lock:
         _entries.clear()
+
+
+def forget_everywhere() -> None:
+    """Empty every process's cache: this one now, the others at their next call (a new epoch)."""
+    forget()
+    caches["shared"].set(_EPOCH_KEY, f"{time.time_ns()}.{os.getpid()}", None)
+
+
+def _check_epoch() -> None:
+    global _epoch
+    current = caches["shared"].get(_EPOCH_KEY)
+    if current != _epoch:
+        with _lock:
+            _entries.clear()
+            _epoch = current
 
 
 def _fetch(key: str, now: float) -> _Entry | None:
@@ -81,6 +102,7 @@ def authenticate(raw: str) -> ApiToken | None:
     """The usable token `raw` is (with its active user), or None."""
     key = token_hash(raw)
     now = time.monotonic()
+    _check_epoch()
     entry = _entries.get(key)
     if entry is None or now - entry.fetched_at > TTL_S:
         entry = _fetch(key, now)
@@ -95,8 +117,15 @@ def authenticate(raw: str) -> ApiToken | None:
     return _own_copy(token)
 
 
-def _changed(sender: Any, **kwargs: Any) -> None:
+def changed() -> None:
+    """A token or a user was written: this process forgets now, the others once it is committed (a
+    process reading the row before the commit would keep the old one under the new epoch)."""
     forget()
+    transaction.on_commit(forget_everywhere)
+
+
+def _changed(sender: Any, **kwargs: Any) -> None:
+    changed()
 
 
 for _model in (ApiToken, User):

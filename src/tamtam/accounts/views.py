@@ -68,7 +68,7 @@ def revoke_token(request: AuthedRequest, token_id: int) -> HttpResponse:
     from tamtam.accounts import tokens
 
     ApiToken.objects.filter(user=request.user, id=token_id).update(revoked_at=timezone.now())
-    tokens.forget()  # this process stops accepting it now; others within tokens.TTL_S seconds
+    tokens.changed()  # refused at once here, and by every other process once committed
     messages.success(request, _("Token revoked."))
     return redirect("accounts:profile")
 

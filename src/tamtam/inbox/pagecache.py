@@ -4,8 +4,9 @@ few seconds per process (tamtam.lib.memo): the list is polled every 10 s by ever
 - the unread count: once per request (the page's heading and the navigation's badge both show it),
   never kept across requests — it changes with every item and every conversation opened;
 - the workspace's channels (id, name) for the filter links, and its SLA targets: kept `TTL_S`
-  seconds, dropped at once when this process saves or deletes a channel or the inbox settings
-  (signals below); another process's change shows within `TTL_S`.
+  seconds, dropped at once in every process when any of them saves or deletes a channel or the inbox
+  settings (signals below, tamtam.lib.memo's shared markers); a change made outside tamtam shows
+  within `TTL_S`.
 
 The response-time figures have their own cache (metrics.workspace_figures: 60 s, dropped when this
 process answers or closes a conversation)."""

@@ -89,3 +89,28 @@ def test_the_unread_count_is_asked_once_per_page_and_never_kept(inbox_page, clie
         inbox_page["get"]()
     counts = [q["sql"] for q in ctx.captured_queries if '"unread" > 0' in q["sql"] and "COUNT" in q["sql"]]
     assert len(counts) == 1  # asked again by the next request
+
+
+def test_the_response_figures_are_renewed_when_another_process_records_a_reply(monkeypatch):
+    # A reply is sent by a worker, a conversation closed through another web process: the figures
+    # this process keeps (60 s) must not hide it.
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from tamtam.inbox import metrics
+
+    computed = []
+
+    def response_metrics(workspace_id):
+        computed.append(workspace_id)
+        return SimpleNamespace(workspace=metrics.Figures(conversations=len(computed)))
+
+    monkeypatch.setattr(metrics, "response_metrics", response_metrics)
+    ws = 987_654  # figures are keyed by the workspace id only
+    assert metrics.workspace_figures(ws).conversations == 1
+    assert metrics.workspace_figures(ws).conversations == 1  # kept
+    code = f"import django; django.setup(); from tamtam.inbox import metrics; metrics.forget_figures({ws})"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert metrics.workspace_figures(ws).conversations == 2
+    assert computed == [ws, ws]

@@ -33,9 +33,7 @@ TAMTAM_ANALYTICS_CACHE_TTL sets `TTL_S` (seconds; 0 turns the cache off)."""
 
 from __future__ import annotations
 
-import itertools
 import os
-import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -47,20 +45,14 @@ from tamtam.accounts.models import Workspace
 from tamtam.analytics import dashboard as boards
 from tamtam.analytics.models import Conversion, MetricPoll
 from tamtam.channels.models import Channel
+from tamtam.lib.memo import new_marker
 
 TTL_S = int(os.environ.get("TAMTAM_ANALYTICS_CACHE_TTL", "60"))
 _PREFIX = "analytics:figures"
-_seq = itertools.count()
 
 
 def _generation_key(workspace_id: int) -> str:
     return f"{_PREFIX}:gen:{workspace_id}"
-
-
-def _new_generation() -> str:
-    # Unique across processes and restarts, so a generation is never reused: figures kept under an
-    # old one (or under one the cache evicted) can never be read again.
-    return f"{time.time_ns()}.{os.getpid()}.{next(_seq)}"
 
 
 def _generations() -> Any:
@@ -74,7 +66,7 @@ def generation(workspace_id: int) -> str:
     shared = _generations()
     found = shared.get(key)
     if found is None:
-        fresh = _new_generation()
+        fresh = new_marker()
         shared.add(key, fresh, None)
         found = shared.get(key) or fresh
     return str(found)
@@ -84,7 +76,7 @@ def changed(*workspace_ids: int) -> None:
     """The data of these workspaces' figures changed: drop what is kept (by leaving it unreachable)."""
     if not workspace_ids:
         return
-    _generations().set_many({_generation_key(pk): _new_generation() for pk in set(workspace_ids)}, None)
+    _generations().set_many({_generation_key(pk): new_marker() for pk in set(workspace_ids)}, None)
 
 
 def _period_key(period: boards.Period) -> str:

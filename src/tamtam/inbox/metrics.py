@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.db import transaction
 from django.utils import timezone
 
 from tamtam.inbox.ingest import settings_for
 from tamtam.inbox.models import Conversation
+from tamtam.lib.memo import new_marker
 
 
 @dataclass
@@ -122,18 +124,24 @@ WORKSPACE_FIGURES_TTL = 60  # seconds
 
 def workspace_figures(workspace_id: int) -> Figures:
     """The 30-day workspace figures shown on top of the inbox, computed at most once a minute: the
-    inbox list is polled every few seconds, and the figures read every conversation of the month."""
+    inbox list is polled every few seconds, and the figures read every conversation of the month.
+    Kept per process under a marker shared by every process (CACHES["shared"]): a reply sent by a
+    worker or a conversation closed through another web process shows at once."""
     key = f"inbox:figures:{workspace_id}"
+    marker = caches["shared"].get(key)
     found = cache.get(key)
-    if found is None:
-        found = response_metrics(workspace_id).workspace
+    if found is None or found[0] != marker:
+        found = (marker, response_metrics(workspace_id).workspace)
         cache.set(key, found, WORKSPACE_FIGURES_TTL)
-    return found  # type: ignore[no-any-return]
+    return found[1]  # type: ignore[no-any-return]
 
 
 def forget_figures(workspace_id: int) -> None:
-    """Drop the cached figures (a conversation closed or answered in this process)."""
-    cache.delete(f"inbox:figures:{workspace_id}")
+    """Drop the kept figures, here now and in every process once the change is committed (a
+    conversation closed or answered)."""
+    key = f"inbox:figures:{workspace_id}"
+    cache.delete(key)
+    transaction.on_commit(lambda: caches["shared"].set(key, new_marker(), None))
 
 
 def conversation_times(conv: Conversation) -> dict[str, float | None]:

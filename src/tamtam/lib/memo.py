@@ -65,14 +65,15 @@ class TTLMemo(Generic[V]):
         marker_key = self._marker_key(key)
         # After the commit: a process that read the row before it would keep the old value under
         # the new marker.
-        transaction.on_commit(lambda: caches["shared"].set(marker_key, _new_marker(), None))
+        transaction.on_commit(lambda: caches["shared"].set(marker_key, new_marker(), None))
 
 
 _markers = itertools.count()
 
 
-def _new_marker() -> str:
-    # Never reused, across processes and restarts.
+def new_marker() -> str:
+    """A value for a shared marker, never reused across processes and restarts: what was kept under
+    an older one (or under one the cache evicted) is never read again."""
     return f"{time.time_ns()}.{os.getpid()}.{next(_markers)}"
 
 

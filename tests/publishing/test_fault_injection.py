@@ -114,7 +114,11 @@ def test_no_duplicate_and_no_loss_when_workers_are_killed_mid_flight(tmp_path: P
     assert final["losses"] == 0, final["loss_examples"]
     states = final["states"]
     assert set(states) <= {"published", "failed", "needs_user", "unconfirmed"}
-    assert states.get("needs_user") == TARGETS // 8  # the revoked channel's share, nothing else
+    # The revoked channel's share, nothing else. A call to it cut short by a SIGKILL leaves its
+    # target unconfirmed (whether it landed is unknown, and the revoked token cannot look), shown to
+    # a person: such targets are the only ones of that share that may not be needs_user.
+    revoked = TARGETS // 8
+    assert revoked - states.get("unconfirmed", 0) <= states.get("needs_user", 0) <= revoked
     assert states["published"] >= TARGETS * 0.8
     outcomes = final["attempt_outcomes"]
     # The fault paths really ran: retries, ambiguous answers found again by reconcile.

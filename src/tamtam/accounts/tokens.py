@@ -28,12 +28,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.cache import caches
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from tamtam.accounts.models import ApiToken, User
 from tamtam.lib.crypto import token_hash
+from tamtam.lib.memo import after_commit
 
 TTL_S = 10.0
 LAST_USED_EVERY_S = 60.0
@@ -121,7 +121,7 @@ def changed() -> None:
     """A token or a user was written: this process forgets now, the others once it is committed (a
     process reading the row before the commit would keep the old one under the new epoch)."""
     forget()
-    transaction.on_commit(forget_everywhere)
+    after_commit(forget_everywhere)
 
 
 def _changed(sender: Any, **kwargs: Any) -> None:

@@ -45,7 +45,7 @@ from tamtam.accounts.models import Workspace
 from tamtam.analytics import dashboard as boards
 from tamtam.analytics.models import Conversion, MetricPoll
 from tamtam.channels.models import Channel
-from tamtam.lib.memo import new_marker
+from tamtam.lib.memo import after_commit, new_marker
 
 TTL_S = int(os.environ.get("TAMTAM_ANALYTICS_CACHE_TTL", "60"))
 _PREFIX = "analytics:figures"
@@ -76,7 +76,14 @@ def changed(*workspace_ids: int) -> None:
     """The data of these workspaces' figures changed: drop what is kept (by leaving it unreachable)."""
     if not workspace_ids:
         return
-    _generations().set_many({_generation_key(pk): new_marker() for pk in set(workspace_ids)}, None)
+
+    def renew() -> None:
+        _generations().set_many({_generation_key(pk): new_marker() for pk in set(workspace_ids)}, None)
+
+    # Now (this process, this transaction's own reads) and again once committed: another process
+    # that computed from the rows before the commit kept its figures under the first new generation.
+    renew()
+    after_commit(renew)
 
 
 def _period_key(period: boards.Period) -> str:

@@ -17,12 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache, caches
-from django.db import transaction
 from django.utils import timezone
 
 from tamtam.inbox.ingest import settings_for
 from tamtam.inbox.models import Conversation
-from tamtam.lib.memo import new_marker
+from tamtam.lib.memo import after_commit, new_marker
 
 
 @dataclass
@@ -141,7 +140,7 @@ def forget_figures(workspace_id: int) -> None:
     conversation closed or answered)."""
     key = f"inbox:figures:{workspace_id}"
     cache.delete(key)
-    transaction.on_commit(lambda: caches["shared"].set(key, new_marker(), None))
+    after_commit(lambda: caches["shared"].set(key, new_marker(), None))
 
 
 def conversation_times(conv: Conversation) -> dict[str, float | None]:

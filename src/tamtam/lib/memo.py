@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from django.core.cache import caches
-from django.db import transaction
+from django.db import connection, transaction
 
 V = TypeVar("V")
 
@@ -65,10 +65,19 @@ class TTLMemo(Generic[V]):
         marker_key = self._marker_key(key)
         # After the commit: a process that read the row before it would keep the old value under
         # the new marker.
-        transaction.on_commit(lambda: caches["shared"].set(marker_key, new_marker(), None))
+        after_commit(lambda: caches["shared"].set(marker_key, new_marker(), None))
 
 
 _markers = itertools.count()
+
+
+def after_commit(func: Callable[[], object]) -> None:
+    """Run `func` once the current transaction commits, or at once outside one — without opening a
+    database connection for it (a CLI command or a worker renewing a marker may have none)."""
+    if connection.in_atomic_block:
+        transaction.on_commit(func)
+    else:
+        func()
 
 
 def new_marker() -> str:

@@ -20,7 +20,6 @@ clients queued behind each other's bookkeeping. Now:
 from __future__ import annotations
 
 import copy
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from django.utils import timezone
 
 from tamtam.accounts.models import ApiToken, User
 from tamtam.lib.crypto import token_hash
-from tamtam.lib.memo import after_commit
+from tamtam.lib.memo import after_commit, new_marker
 
 TTL_S = 10.0
 LAST_USED_EVERY_S = 60.0
@@ -62,7 +61,7 @@ def forget() -> None:
 def forget_everywhere() -> None:
     """Empty every process's cache: this one now, the others at their next call (a new epoch)."""
     forget()
-    caches["shared"].set(_EPOCH_KEY, f"{time.time_ns()}.{os.getpid()}", None)
+    caches["shared"].set(_EPOCH_KEY, new_marker(), None)
 
 
 def _check_epoch() -> None:

@@ -16,15 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.cache import cache, caches
 from django.utils import timezone
 
 from tamtam.inbox.ingest import settings_for
 from tamtam.inbox.models import Conversation
-from tamtam.lib.memo import after_commit, new_marker
+from tamtam.lib.memo import TTLMemo
 
 
-@dataclass
+@dataclass(frozen=True)
 class Figures:
     conversations: int = 0
     answered: int = 0
@@ -65,16 +64,20 @@ class ResponseMetrics:
 def _figures(rows: list[tuple[float | None, float | None]], sla_first: int, sla_resolution: int) -> Figures:
     firsts = [f for f, _r in rows if f is not None]
     resolutions = [r for _f, r in rows if r is not None]
-    out = Figures(conversations=len(rows), answered=len(firsts), resolved=len(resolutions))
+    times: dict[str, float] = {}
     if firsts:
-        out.first_response_median_s = statistics.median(firsts)
-        out.first_response_mean_s = statistics.fmean(firsts)
-        out.first_response_within_sla = sum(f <= sla_first for f in firsts) / len(firsts)
+        times.update(
+            first_response_median_s=statistics.median(firsts),
+            first_response_mean_s=statistics.fmean(firsts),
+            first_response_within_sla=sum(f <= sla_first for f in firsts) / len(firsts),
+        )
     if resolutions:
-        out.resolution_median_s = statistics.median(resolutions)
-        out.resolution_mean_s = statistics.fmean(resolutions)
-        out.resolution_within_sla = sum(r <= sla_resolution for r in resolutions) / len(resolutions)
-    return out
+        times.update(
+            resolution_median_s=statistics.median(resolutions),
+            resolution_mean_s=statistics.fmean(resolutions),
+            resolution_within_sla=sum(r <= sla_resolution for r in resolutions) / len(resolutions),
+        )
+    return Figures(conversations=len(rows), answered=len(firsts), resolved=len(resolutions), **times)
 
 
 def response_metrics(
@@ -121,26 +124,19 @@ def response_metrics(
 WORKSPACE_FIGURES_TTL = 60  # seconds
 
 
+_kept_figures: TTLMemo[Figures] = TTLMemo("inbox.figures", WORKSPACE_FIGURES_TTL)
+
+
 def workspace_figures(workspace_id: int) -> Figures:
     """The 30-day workspace figures shown on top of the inbox, computed at most once a minute: the
-    inbox list is polled every few seconds, and the figures read every conversation of the month.
-    Kept per process under a marker shared by every process (CACHES["shared"]): a reply sent by a
-    worker or a conversation closed through another web process shows at once."""
-    key = f"inbox:figures:{workspace_id}"
-    marker = caches["shared"].get(key)
-    found = cache.get(key)
-    if found is None or found[0] != marker:
-        found = (marker, response_metrics(workspace_id).workspace)
-        cache.set(key, found, WORKSPACE_FIGURES_TTL)
-    return found[1]  # type: ignore[no-any-return]
+    inbox list is polled every few seconds, and the figures read every conversation of the month."""
+    return _kept_figures.get(workspace_id, lambda: response_metrics(workspace_id).workspace)
 
 
 def forget_figures(workspace_id: int) -> None:
-    """Drop the kept figures, here now and in every process once the change is committed (a
-    conversation closed or answered)."""
-    key = f"inbox:figures:{workspace_id}"
-    cache.delete(key)
-    after_commit(lambda: caches["shared"].set(key, new_marker(), None))
+    """A conversation was closed or answered: the figures are computed again, in every process (a
+    reply is sent by a worker, the page is served by the web processes; tamtam.lib.memo)."""
+    _kept_figures.forget(workspace_id)
 
 
 def conversation_times(conv: Conversation) -> dict[str, float | None]:

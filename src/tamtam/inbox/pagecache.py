@@ -8,8 +8,8 @@ few seconds per process (tamtam.lib.memo): the list is polled every 10 s by ever
   settings (signals below, tamtam.lib.memo's shared markers); a change made outside tamtam shows
   within `TTL_S`.
 
-The response-time figures have their own cache (metrics.workspace_figures: 60 s, dropped when this
-process answers or closes a conversation)."""
+The response-time figures are kept the same way (metrics.workspace_figures: 60 s, dropped in every
+process when a conversation is answered or closed)."""
 
 from __future__ import annotations
 
